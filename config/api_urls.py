@@ -1,0 +1,7 @@
+"""The partner API under /api/v1/: each app contributes its routes."""
+
+from django.urls import include, path
+
+urlpatterns = [
+    path("", include("masterdata.api.urls")),
+]

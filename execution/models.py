@@ -1,0 +1,1 @@
+"""The inventory ledger, balances, work orders and MES events (execution issue)."""

@@ -1,0 +1,1 @@
+"""Forecasts, MRP, planned orders and the exception workbench (planning issue)."""

@@ -1,0 +1,1 @@
+"""Purchase orders, acknowledgements, ASNs, receipts and the supplier portal (procurement issue)."""

@@ -1,0 +1,38 @@
+import pytest
+from rest_framework.test import APIClient
+
+from integrations.scopes import SCOPES
+from integrations.services import api_key_create
+from tests.factories import ExternalSystemFactory, PlannerFactory
+
+
+@pytest.fixture
+def api_client():
+    return APIClient()
+
+
+@pytest.fixture
+def partner_key(db):
+    """A factory: (system, raw key) for a partner system holding the given scopes."""
+
+    def make(*scopes: str, system=None, **kwargs):
+        system = system or ExternalSystemFactory()
+        _, raw = api_key_create(system=system, scopes=list(scopes or SCOPES), **kwargs)
+        return system, raw
+
+    return make
+
+
+@pytest.fixture
+def partner_client(partner_key):
+    """An API client authenticated as a partner system with every scope."""
+    system, raw = partner_key()
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {raw}")
+    client.system = system
+    return client
+
+
+@pytest.fixture
+def planner(db):
+    return PlannerFactory(username="planner")
