@@ -172,8 +172,8 @@ CELERY_TASK_SOFT_TIME_LIMIT = 600
 CELERY_TASK_TIME_LIMIT = 900
 CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_TASK_ROUTES = {
-    "integrations.tasks.process_inbound_message": {"queue": "inbound"},
-    "integrations.tasks.deliver_outbound_message": {"queue": "outbound"},
+    "integrations.tasks.inbox.*": {"queue": "inbound"},
+    "integrations.tasks.delivery.*": {"queue": "outbound"},
     "planning.tasks.*": {"queue": "planning"},
 }
 CELERY_BEAT_SCHEDULE: dict = {}

@@ -1,0 +1,139 @@
+from django.db import models
+
+from integrations.history import audited
+from integrations.models.systems import ExternalSystem
+
+
+class Event(models.Model):
+    """Something Weft changed, written in the same transaction as the change (the outbox)."""
+
+    event_type = models.CharField(max_length=100, db_index=True)
+    version = models.PositiveIntegerField(default=1)
+    aggregate_key = models.CharField(
+        max_length=200,
+        help_text="What the event is about (e.g. po:4500001); orders delivery per subscriber.",
+    )
+    data = models.JSONField()
+    correlation_id = models.CharField(max_length=64, db_index=True)
+    occurred_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    dispatched_at = models.DateTimeField(null=True, blank=True, db_index=True)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"{self.event_type} {self.aggregate_key} #{self.pk}"
+
+    def envelope(self) -> dict:
+        return {
+            "type": self.event_type,
+            "version": self.version,
+            "id": f"weft-event-{self.pk}",
+            "source": "weft",
+            "occurred_at": self.occurred_at.isoformat(),
+            "correlation_id": self.correlation_id,
+            "data": self.data,
+        }
+
+
+class Subscription(models.Model):
+    """A partner system's wish to receive some event types at a URL, in a format."""
+
+    class Format(models.TextChoices):
+        JSON = "json", "Canonical JSON envelope"
+        X12 = "x12", "X12 (850 for purchase orders)"
+        EDIFACT = "edifact", "EDIFACT (ORDERS for purchase orders)"
+
+    system = models.ForeignKey(
+        ExternalSystem, on_delete=models.CASCADE, related_name="subscriptions"
+    )
+    event_types = models.JSONField(default=list, help_text="Event types delivered; ['*'] for all.")
+    url = models.URLField(max_length=500)
+    secret = models.CharField(max_length=200, help_text="HMAC-SHA256 key for X-Weft-Signature.")
+    format = models.CharField(max_length=10, choices=Format.choices, default=Format.JSON)
+    enabled = models.BooleanField(default=True)
+    max_attempts = models.PositiveIntegerField(default=10)
+    timeout_seconds = models.PositiveIntegerField(default=10)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    history = audited(excluded_fields=["secret"])
+
+    class Meta:
+        ordering = ["system__code", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.system_id} → {self.url}"
+
+    def wants(self, event_type: str) -> bool:
+        return "*" in self.event_types or event_type in self.event_types
+
+
+class OutboundMessageQuerySet(models.QuerySet):
+    def due(self, now):
+        return self.filter(status=OutboundMessage.Status.PENDING, next_attempt_at__lte=now)
+
+
+class OutboundMessage(models.Model):
+    """One event on its way to one subscription, with its retry state."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending"
+        DELIVERED = "delivered"
+        DEAD = "dead"
+        CANCELLED = "cancelled"
+
+    subscription = models.ForeignKey(
+        Subscription, on_delete=models.CASCADE, related_name="messages"
+    )
+    event = models.ForeignKey(Event, on_delete=models.PROTECT, related_name="deliveries")
+    aggregate_key = models.CharField(max_length=200)
+    status = models.CharField(
+        max_length=10, choices=Status.choices, default=Status.PENDING, db_index=True
+    )
+    attempts = models.PositiveIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(db_index=True)
+    last_status_code = models.PositiveSmallIntegerField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+    replay_count = models.PositiveIntegerField(default=0)
+
+    objects = OutboundMessageQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["subscription", "event"], name="outbound_unique_event_per_subscription"
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["subscription", "aggregate_key", "status"], name="outbound_ordering"
+            ),
+            models.Index(fields=["status", "next_attempt_at"], name="outbound_due"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.event} → {self.subscription_id} ({self.status})"
+
+
+class DeliveryAttempt(models.Model):
+    """One HTTP call, kept with its answer so a dead message can be understood and replayed."""
+
+    message = models.ForeignKey(
+        OutboundMessage, on_delete=models.CASCADE, related_name="attempt_log"
+    )
+    number = models.PositiveIntegerField()
+    started_at = models.DateTimeField()
+    duration_ms = models.PositiveIntegerField()
+    status_code = models.PositiveSmallIntegerField(null=True, blank=True)
+    response_body = models.TextField(blank=True)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["message", "number"]
+
+    def __str__(self) -> str:
+        return f"attempt {self.number} of {self.message_id}: {self.status_code or self.error}"

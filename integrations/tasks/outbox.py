@@ -1,0 +1,44 @@
+import logging
+from datetime import timedelta
+
+from celery import shared_task
+from django.utils import timezone
+
+from integrations.correlation import correlation_scope
+from integrations.models import Event
+from integrations.outbox import event_dispatch, subscriber_named
+
+log = logging.getLogger(__name__)
+
+
+@shared_task(acks_late=True)
+def dispatch_event(event_id: int) -> None:
+    event_dispatch(event_id=event_id)
+
+
+@shared_task(acks_late=True, autoretry_for=(ConnectionError,), retry_backoff=True, max_retries=5)
+def run_subscriber(event_id: int, subscriber_name: str) -> None:
+    """Run one app's reaction to one event; the subscriber is idempotent on the event id."""
+    event = Event.objects.filter(pk=event_id).first()
+    if event is None:
+        return
+    function = subscriber_named(event.event_type, subscriber_name)
+    if function is None:
+        log.warning("No subscriber %s for %s any more", subscriber_name, event.event_type)
+        return
+    with correlation_scope(event.correlation_id):
+        function(event)
+
+
+@shared_task
+def dispatch_stale_events(older_than_seconds: int = 30, limit: int = 1000) -> int:
+    """Beat sweep: dispatch committed events whose after-commit enqueue was lost (e.g. broker down)."""
+    cutoff = timezone.now() - timedelta(seconds=older_than_seconds)
+    ids = list(
+        Event.objects.filter(dispatched_at__isnull=True, occurred_at__lte=cutoff)
+        .order_by("id")
+        .values_list("id", flat=True)[:limit]
+    )
+    for event_id in ids:
+        event_dispatch(event_id=event_id)
+    return len(ids)
