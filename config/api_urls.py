@@ -3,5 +3,7 @@
 from django.urls import include, path
 
 urlpatterns = [
+    path("", include("integrations.api.urls")),
+    path("", include("integrations.api.outbound")),
     path("", include("masterdata.api.urls")),
 ]

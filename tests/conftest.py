@@ -36,3 +36,14 @@ def partner_client(partner_key):
 @pytest.fixture
 def planner(db):
     return PlannerFactory(username="planner")
+
+
+@pytest.fixture
+def after_commit(django_capture_on_commit_callbacks):
+    """Run what the code queues for after commit (task enqueues), as a real commit would."""
+
+    def run(action, *args, **kwargs):
+        with django_capture_on_commit_callbacks(execute=True):
+            return action(*args, **kwargs)
+
+    return run

@@ -151,7 +151,11 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": "/api/v1",
-    "ENUM_NAME_OVERRIDES": {},
+    "ENUM_NAME_OVERRIDES": {
+        "SupplierStatusEnum": "masterdata.models.Supplier.Status",
+        "InboundMessageStatusEnum": "integrations.models.inbox.InboundMessage.Status",
+        "OutboundMessageStatusEnum": "integrations.models.outbox.OutboundMessage.Status",
+    },
 }
 
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", default="memory://")
@@ -176,7 +180,16 @@ CELERY_TASK_ROUTES = {
     "integrations.tasks.delivery.*": {"queue": "outbound"},
     "planning.tasks.*": {"queue": "planning"},
 }
-CELERY_BEAT_SCHEDULE: dict = {}
+CELERY_BEAT_SCHEDULE: dict = {
+    "inbox-requeue-stale": {
+        "task": "integrations.tasks.inbox.requeue_stale_inbound_messages",
+        "schedule": 60.0,
+    },
+    "outbox-dispatch-stale": {
+        "task": "integrations.tasks.outbox.dispatch_stale_events",
+        "schedule": 30.0,
+    },
+}
 
 LOGGING = {
     "version": 1,
@@ -195,6 +208,9 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}, "axes": {"level": "WARNING"}},
 }
+
+# A batch of 1,000 envelopes is a few megabytes; larger bodies are refused before they are read.
+DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=20 * 1024 * 1024)
 
 WEFT = {
     "INBOUND_BATCH_LIMIT": 1000,

@@ -1,8 +1,22 @@
 from celery import shared_task
+from django.db import InterfaceError, OperationalError
 
-from integrations.inbox import inbound_message_process
+from integrations.inbox import inbound_message_process, stale_received_messages_requeue
+
+RETRY = {
+    "autoretry_for": (OperationalError, InterfaceError, ConnectionError),
+    "retry_backoff": True,
+    "max_retries": 8,
+}
 
 
-@shared_task(acks_late=True, autoretry_for=(ConnectionError,), retry_backoff=True, max_retries=8)
-def process_inbound_message(message_id: int) -> None:
-    inbound_message_process(message_id=message_id)
+@shared_task(acks_late=True, **RETRY)
+def process_inbound_messages(message_ids: list[int]) -> None:
+    """Apply each message in id order; each is idempotent on its own row's status."""
+    for message_id in message_ids:
+        inbound_message_process(message_id=message_id)
+
+
+@shared_task
+def requeue_stale_inbound_messages() -> int:
+    return stale_received_messages_requeue()
