@@ -1,4 +1,5 @@
 from django.db import models
+from django.utils import timezone
 
 from integrations.history import audited
 from integrations.models.systems import ExternalSystem
@@ -20,15 +21,28 @@ class Event(models.Model):
 
     class Meta:
         ordering = ["id"]
+        indexes = [
+            # Delivery holds a message back while an older event of its aggregate awaits dispatch.
+            models.Index(
+                fields=["aggregate_key", "id"],
+                condition=models.Q(dispatched_at__isnull=True),
+                name="event_undispatched_by_key",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.event_type} {self.aggregate_key} #{self.pk}"
+
+    @property
+    def idempotency_key(self) -> str:
+        """The envelope id: the same on every attempt and replay, so receivers dedupe on it."""
+        return f"weft-event-{self.pk}"
 
     def envelope(self) -> dict:
         return {
             "type": self.event_type,
             "version": self.version,
-            "id": f"weft-event-{self.pk}",
+            "id": self.idempotency_key,
             "source": "weft",
             "occurred_at": self.occurred_at.isoformat(),
             "correlation_id": self.correlation_id,
@@ -92,12 +106,28 @@ class OutboundMessage(models.Model):
         max_length=10, choices=Status.choices, default=Status.PENDING, db_index=True
     )
     attempts = models.PositiveIntegerField(default=0)
-    next_attempt_at = models.DateTimeField(db_index=True)
+    next_attempt_at = models.DateTimeField(
+        db_index=True,
+        help_text="When the next attempt is due; while an attempt runs, the end of its lease.",
+    )
+    enqueued_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        default=timezone.now,
+        help_text="When a delivery task was last queued; the beat queues a due message again "
+        "only when this is empty or stale, so a backlog does not fill the broker with copies.",
+    )
     last_status_code = models.PositiveSmallIntegerField(null=True, blank=True)
     last_error = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     delivered_at = models.DateTimeField(null=True, blank=True)
     replay_count = models.PositiveIntegerField(default=0)
+    replayed_at = models.DateTimeField(null=True, blank=True)
+    replayed_by = models.CharField(max_length=200, blank=True)
+    attempts_at_replay = models.PositiveIntegerField(
+        default=0,
+        help_text="Attempts made before the last replay; the retry budget counts from here.",
+    )
 
     objects = OutboundMessageQuerySet.as_manager()
 
@@ -117,6 +147,15 @@ class OutboundMessage(models.Model):
 
     def __str__(self) -> str:
         return f"{self.event} → {self.subscription_id} ({self.status})"
+
+    def attempts_since_replay(self) -> int:
+        return self.attempts - self.attempts_at_replay
+
+    def can_replay(self, *, include_delivered: bool = False) -> bool:
+        """A dead message can be sent again; a delivered one only when asked for explicitly."""
+        return self.status == self.Status.DEAD or (
+            include_delivered and self.status == self.Status.DELIVERED
+        )
 
 
 class DeliveryAttempt(models.Model):
