@@ -96,7 +96,7 @@ class Segment:
         value = self.text(n, m)
         if not value:
             return None
-        if not value.isdigit():
+        if not (value.isascii() and value.isdigit()):
             raise self.fail(f"{self.name(n, m)} {value!r} is not a whole number")
         return int(value)
 
@@ -347,7 +347,11 @@ def _check_count(trailer: Segment, actual: int, noun: str, owner: str) -> None:
 def _check_control(trailer: Segment, header_control: str, header_name: str) -> None:
     control = trailer.text(2)
     same = control == header_control or (
-        control.isdigit() and header_control.isdigit() and int(control) == int(header_control)
+        control.isascii()
+        and control.isdigit()
+        and header_control.isascii()
+        and header_control.isdigit()
+        and int(control) == int(header_control)
     )
     if not same:
         raise trailer.fail(

@@ -20,6 +20,11 @@ class ExternalSystem(models.Model):
     name = models.CharField(max_length=200)
     kind = models.CharField(max_length=20, choices=Kind.choices)
     enabled = models.BooleanField(default=True)
+    edi_sender_id = models.CharField(
+        max_length=35,
+        blank=True,
+        help_text="The interchange sender id it sends EDI as (ISA06, UNB sender); blank: its code.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -27,6 +32,13 @@ class ExternalSystem(models.Model):
 
     class Meta:
         ordering = ["code"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["edi_sender_id"],
+                condition=~models.Q(edi_sender_id=""),
+                name="external_system_unique_edi_sender_id",
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.code

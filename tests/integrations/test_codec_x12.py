@@ -464,3 +464,14 @@ def test_value_containing_a_delimiter_is_refused_when_writing():
     # then the element is named
     assert refusal.value.segment == "PO1"
     assert "PO107 'BOLT*M8'" in str(refusal.value)
+
+
+@pytest.mark.parametrize("odd_digit", ["²", "٣", "①"])
+def test_non_ascii_digits_are_refused_as_edi_errors(odd_digit):
+    # given counts written with digits that str.isdigit() accepts but int() does not
+    raw = ACKNOWLEDGEMENTS_855.replace("SE*6*0002", f"SE*{odd_digit}*0002")
+
+    # when it is read, then it is an EdiError naming the segment, never a ValueError
+    with pytest.raises(EdiError) as refusal:
+        parse_interchange(raw)
+    assert refusal.value.segment == "SE"
