@@ -6,4 +6,6 @@ urlpatterns = [
     path("", include("integrations.api.urls")),
     path("", include("integrations.api.outbound")),
     path("", include("masterdata.api.urls")),
+    path("", include("procurement.api.urls")),
+    path("", include("execution.api.urls")),
 ]

@@ -2,7 +2,7 @@ from django.contrib.auth.decorators import login_required
 from django.db import connection
 from django.http import JsonResponse
 from django.shortcuts import render
-from django.urls import reverse
+from django.urls import NoReverseMatch, reverse
 from django.views.decorators.http import require_GET
 
 from integrations.roles import is_console_user, supplier_of
@@ -19,7 +19,7 @@ def home(request):
             {
                 "title": f"Supplier portal — {supplier.name}",
                 "description": "Purchase orders to acknowledge, proposals and ship notices.",
-                "url": "/portal/",
+                "url": _url_or_none("portal:home"),
                 "icon_text": "SP",
             }
         )
@@ -28,7 +28,7 @@ def home(request):
             {
                 "title": "Planner console",
                 "description": "Exceptions to triage, stale acknowledgements, MRP and integrations.",
-                "url": "/console/",
+                "url": _url_or_none("console:home"),
                 "icon_text": "PC",
             }
         )
@@ -49,7 +49,16 @@ def home(request):
                 "icon_text": "AD",
             }
         )
+    # Offer only what exists: the console and the portal arrive with their own issues.
+    destinations = [d for d in destinations if d["url"]]
     return render(request, "home.html", {"destinations": destinations})
+
+
+def _url_or_none(name: str) -> str | None:
+    try:
+        return reverse(name)
+    except NoReverseMatch:
+        return None
 
 
 @require_GET

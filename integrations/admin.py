@@ -2,7 +2,11 @@ from django import forms
 from django.contrib import admin, messages
 from simple_history.admin import SimpleHistoryAdmin
 
-from integrations import services
+from integrations import (
+    admin_inbox,  # noqa: F401  (registers the inbox admin)
+    admin_outbox,  # noqa: F401
+    services,
+)
 from integrations.models import ApiKey, ExternalSystem, Ownership
 from integrations.scopes import SCOPES
 

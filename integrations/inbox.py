@@ -7,13 +7,15 @@ refusal (ApplicationError) rolls the handler's writes back and marks the message
 infrastructure error propagates so Celery retries, and anything else parks it as dead.
 """
 
+import contextlib
 import hashlib
 import json
 import logging
 from dataclasses import dataclass, field
 from datetime import timedelta
+from functools import cache
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.urls import reverse
 from django.utils import timezone
 
@@ -22,6 +24,7 @@ from integrations.correlation import correlation_scope, new_correlation_id, vali
 from integrations.errors import ApplicationError
 from integrations.handlers import registration_for
 from integrations.history import acting_as
+from integrations.inbox_queue import enqueue_processing
 from integrations.inbox_store import insert_messages
 from integrations.models import ExternalSystem, InboundMessage
 from integrations.ownership import ownership_check
@@ -31,6 +34,16 @@ log = logging.getLogger(__name__)
 Status = InboundMessage.Status
 MAX_KEY_LENGTH = 200
 MAX_PROCESSING_ATTEMPTS = 10
+
+
+@cache
+def _message_url_template() -> str:
+    return reverse("inbound-message-detail", args=[0]).replace("/0/", "/{}/")
+
+
+def message_url(message_id: int) -> str:
+    """The status URL of a message (one reverse() per process, not per message)."""
+    return _message_url_template().format(message_id)
 
 
 @dataclass
@@ -46,7 +59,7 @@ class Intake:
         body = {
             "id": self.message.pk,
             "status": self.message.status,
-            "url": reverse("inbound-message-detail", args=[self.message.pk]),
+            "url": message_url(self.message.pk),
         }
         if self.detail:
             body["detail"] = self.detail
@@ -61,6 +74,15 @@ class Parsed:
     envelope: dict | None
     digest: str
     errors: list[dict]
+
+
+def _refuse_constant(name: str):
+    raise ValueError(f"{name} is not a JSON value")
+
+
+def strict_json_loads(text: str | bytes):
+    """JSON as the standard has it: Python's NaN and Infinity extensions are refused."""
+    return json.loads(text, parse_constant=_refuse_constant)
 
 
 def parse_envelope(raw: bytes | str, *, system: ExternalSystem, check_data: bool = True) -> Parsed:
@@ -88,7 +110,7 @@ def parse_envelope(raw: bytes | str, *, system: ExternalSystem, check_data: bool
             [_error(None, "The body contains NUL bytes; it is not valid JSON.")],
         )
     try:
-        envelope = json.loads(text)
+        envelope = strict_json_loads(text)
     except (ValueError, RecursionError) as error:
         return Parsed(
             text, None, _digest_raw(text), [_error(None, f"The body is not valid JSON: {error}.")]
@@ -111,6 +133,16 @@ def check_envelope(
             _digest_raw(text),
             [_error(None, "The body must be a JSON object (an envelope).")],
         )
+    nul_at = _nul_path(envelope)
+    if nul_at is not None:
+        # PostgreSQL's jsonb cannot hold U+0000, and no business value carries one.
+        where = nul_at or "the body"
+        return Parsed(
+            text,
+            None,
+            _digest_raw(text),
+            [_error(nul_at or None, f"{where} contains the NUL character (\\u0000).")],
+        )
     digest = hashlib.sha256(
         json.dumps(envelope, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
     ).hexdigest()
@@ -129,6 +161,27 @@ def check_envelope(
             }
         )
     return Parsed(text, envelope, digest, errors)
+
+
+def _nul_path(value, path: str = "") -> str | None:
+    """The dotted path of the first string (or key) holding U+0000, or None."""
+    if isinstance(value, str):
+        return path if "\x00" in value else None
+    if isinstance(value, dict):
+        for key, child in value.items():
+            shown = key.replace("\x00", "\\u0000")
+            child_path = f"{path}.{shown}" if path else shown
+            if "\x00" in key:
+                return child_path
+            found = _nul_path(child, child_path)
+            if found is not None:
+                return found
+    if isinstance(value, list):
+        for index, child in enumerate(value):
+            found = _nul_path(child, f"{path}.{index}" if path else str(index))
+            if found is not None:
+                return found
+    return None
 
 
 def _envelope_only_errors(envelope: dict) -> list[dict]:
@@ -289,6 +342,17 @@ def inbound_refuse(
     return _store(parsed, system=system, channel=channel, idempotency_key=None, correlation_id=None)
 
 
+def first_occurred_at(system: ExternalSystem, key: str) -> str:
+    """For envelopes Weft builds from a file: a file sent again makes the same messages, down to
+    the time they were first given, so the resend is an exact repeat."""
+    earlier = (
+        InboundMessage.objects.filter(system=system, idempotency_key=key)
+        .values_list("envelope__occurred_at", flat=True)
+        .first()
+    )
+    return earlier or timezone.now().isoformat()
+
+
 def inbound_receive_envelope(
     *, system: ExternalSystem, envelope: dict, channel: str, correlation_id: str | None = None
 ) -> Intake:
@@ -304,8 +368,11 @@ def _store(parsed: Parsed, *, system, channel, idempotency_key, correlation_id) 
     message = _new_message(
         parsed, system=system, key=key, channel=channel, correlation_id=correlation_id
     )
+    # Alone, the insert runs in autocommit (one round trip); inside a caller's transaction it
+    # needs a savepoint so a duplicate key does not break that transaction.
+    guard = transaction.atomic() if connection.in_atomic_block else contextlib.nullcontext()
     try:
-        with transaction.atomic():
+        with guard:
             message.save(force_insert=True)
             if message.status == Status.RECEIVED:
                 enqueue_processing([message.pk])
@@ -375,16 +442,6 @@ def inbound_receive_batch(
     for index, key, item, message in repeated_in_batch:
         results[index] = _repeat_or_conflict(fresh[key][1], item, message)
     return results
-
-
-def enqueue_processing(message_ids: list[int], chunk: int = 100) -> None:
-    """Queue processing after commit, in chunks so a batch is a handful of tasks, not a thousand."""
-    if not message_ids:
-        return
-    from integrations.tasks.inbox import process_inbound_messages
-
-    chunks = [message_ids[i : i + chunk] for i in range(0, len(message_ids), chunk)]
-    transaction.on_commit(lambda: [process_inbound_messages.delay(ids) for ids in chunks])
 
 
 def inbound_message_process(*, message_id: int) -> str | None:
@@ -494,9 +551,9 @@ def inbound_message_replay(*, message: InboundMessage) -> InboundMessage:
 
 
 def stale_received_messages_requeue(
-    *, older_than: timedelta = timedelta(minutes=5), limit: int = 1000
+    *, older_than: timedelta = timedelta(minutes=2), limit: int = 1000
 ) -> int:
-    """Beat sweep: queue again messages whose processing task was lost; park the hopeless as dead."""
+    """Beat sweep: wake the drains of partitions with old received messages; park the hopeless."""
     cutoff = timezone.now() - older_than
     stale = InboundMessage.objects.pending().filter(received_at__lte=cutoff).order_by("id")
     hopeless = list(

@@ -155,6 +155,19 @@ SPECTACULAR_SETTINGS = {
         "SupplierStatusEnum": "masterdata.models.Supplier.Status",
         "InboundMessageStatusEnum": "integrations.models.inbox.InboundMessage.Status",
         "OutboundMessageStatusEnum": "integrations.models.outbox.OutboundMessage.Status",
+        "PurchaseOrderStatusEnum": "procurement.models.PurchaseOrder.Status",
+        "PurchaseOrderLineStatusEnum": "procurement.models.PurchaseOrderLine.Status",
+        "AckStatusEnum": "procurement.models.PurchaseOrderLine.AckStatus",
+        "SupplierAnswerEnum": "procurement.models.AcknowledgementLine.Answer",
+        "SupplierProposalStatusEnum": "procurement.models.SupplierProposal.Status",
+        "AsnStatusEnum": "procurement.models.AdvanceShipNotice.Status",
+        "ReasonCodeEnum": "procurement.models.ReasonCode",
+        "OrderLineStatusEnum": ["open", "closed", "cancelled"],
+        "OrderLineChangeStatusEnum": ["open", "cancelled"],
+        "InventoryTransactionKindEnum": "execution.models.InventoryTransaction.Kind",
+        "WorkOrderStatusEnum": "execution.models.WorkOrder.Status",
+        "InventoryMismatchStatusEnum": "execution.models.InventoryMismatch.Status",
+        "InventoryMismatchResolutionEnum": "execution.models.InventoryMismatch.Resolution",
     },
 }
 
@@ -181,6 +194,11 @@ CELERY_TASK_ROUTES = {
     "planning.tasks.*": {"queue": "planning"},
 }
 CELERY_BEAT_SCHEDULE: dict = {
+    # Reminds once per SLA period per line, so a sweep every 15 minutes never repeats itself.
+    "procurement-remind-stale-acknowledgements": {
+        "task": "procurement.tasks.remind_stale_acknowledgements",
+        "schedule": 900.0,
+    },
     "inbox-requeue-stale": {
         "task": "integrations.tasks.inbox.requeue_stale_inbound_messages",
         "schedule": 60.0,
@@ -188,6 +206,18 @@ CELERY_BEAT_SCHEDULE: dict = {
     "outbox-dispatch-stale": {
         "task": "integrations.tasks.outbox.dispatch_stale_events",
         "schedule": 30.0,
+    },
+    # On the default queue with a short expiry, so a backlog of deliveries cannot hold it back.
+    "outbox-enqueue-due-deliveries": {
+        "task": "integrations.tasks.delivery.enqueue_due_outbound_messages",
+        "schedule": 5.0,
+        "options": {"queue": "default", "expires": 10},
+    },
+    # Each system's snapshot URL is polled at its own interval; the beat only looks who is due.
+    "execution-poll-inventory-snapshots": {
+        "task": "execution.tasks.poll_inventory_snapshots",
+        "schedule": 60.0,
+        "options": {"expires": 50},
     },
 }
 
@@ -206,7 +236,12 @@ LOGGING = {
         },
     },
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}, "axes": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        "axes": {"level": "WARNING"},
+        # One line per task is noise at INFO, above all with eager tasks in the dev server.
+        "celery.app.trace": {"level": "WARNING"},
+    },
 }
 
 # A batch of 1,000 envelopes is a few megabytes; larger bodies are refused before they are read.
@@ -214,4 +249,6 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=20 
 
 WEFT = {
     "INBOUND_BATCH_LIMIT": 1000,
+    # Received messages are applied by this many drains at most at once (see inbox_queue).
+    "INBOX_PARTITIONS": env.int("WEFT_INBOX_PARTITIONS", default=4),
 }

@@ -1,7 +1,5 @@
 """The inbox over HTTP, exactly as MESSAGES.md promises partners."""
 
-import json
-
 from django.conf import settings
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
@@ -17,7 +15,13 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from integrations.api.authentication import SystemPrincipal
-from integrations.inbox import Intake, inbound_receive, inbound_receive_batch, inbound_refuse
+from integrations.inbox import (
+    Intake,
+    inbound_receive,
+    inbound_receive_batch,
+    inbound_refuse,
+    strict_json_loads,
+)
 from integrations.models import InboundMessage
 
 IDEMPOTENCY_HEADER = OpenApiParameter(
@@ -46,6 +50,11 @@ class RawBodyParser(BaseParser):
 
     def parse(self, stream, media_type=None, parser_context=None):
         return stream.read() if stream is not None else b""
+
+
+def raw_body(request) -> bytes:
+    """The body as sent; DRF skips the parser for an empty body and hands over an empty dict."""
+    return request.data if isinstance(request.data, bytes) else b""
 
 
 def calling_system(request):
@@ -86,7 +95,7 @@ class InboundView(APIView):
     def post(self, request):
         intake = inbound_receive(
             system=calling_system(request),
-            raw=request.data,
+            raw=raw_body(request),
             idempotency_key=request.headers.get("Idempotency-Key") or None,
             correlation_id=getattr(request, "correlation_id", None),
         )
@@ -121,16 +130,17 @@ class InboundBatchView(APIView):
     )
     def post(self, request):
         system = calling_system(request)
-        refusal = self._refusal(request.data)
+        raw = raw_body(request)
+        refusal = self._refusal(raw)
         if refusal is not None:
             intake = inbound_refuse(
                 system=system,
-                raw=request.data,
+                raw=raw,
                 channel=InboundMessage.Channel.BATCH,
                 reason=refusal,
             )
             return Response(intake.answer(), status=status.HTTP_400_BAD_REQUEST)
-        envelopes = json.loads(request.data)["messages"]
+        envelopes = strict_json_loads(raw)["messages"]
         results = inbound_receive_batch(
             system=system,
             envelopes=envelopes,
@@ -144,7 +154,7 @@ class InboundBatchView(APIView):
 
     def _refusal(self, raw: bytes) -> str | None:
         try:
-            body = json.loads(raw)
+            body = strict_json_loads(raw)
         except (ValueError, RecursionError) as error:
             return f"The body is not valid JSON: {error}."
         if not isinstance(body, dict) or not isinstance(body.get("messages"), list):

@@ -112,3 +112,30 @@ class TraceView(APIView):
         """Everything that happened under one correlation id, in order: inbound, events, outbound."""
         entries = correlation_trace(correlation_id=correlation_id, system=principal_system(request))
         return Response({"correlation_id": correlation_id, "entries": entries})
+
+
+class WhoAmIView(APIView):
+    """Who the API takes the caller for: a partner's first call, to check its key and scopes."""
+
+    required_scopes = {"read": "messages:read"}
+
+    @extend_schema(
+        responses=inline_serializer(
+            "WhoAmI",
+            {
+                "system": serializers.CharField(allow_null=True),
+                "user": serializers.CharField(allow_null=True),
+                "scopes": serializers.ListField(child=serializers.CharField()),
+            },
+        )
+    )
+    def get(self, request):
+        if isinstance(request.user, SystemPrincipal):
+            return Response(
+                {
+                    "system": request.user.system_code,
+                    "user": None,
+                    "scopes": request.user.api_key.scopes,
+                }
+            )
+        return Response({"system": None, "user": request.user.get_username(), "scopes": ["*"]})

@@ -2,6 +2,7 @@ from celery import shared_task
 from django.db import InterfaceError, OperationalError
 
 from integrations.inbox import inbound_message_process, stale_received_messages_requeue
+from integrations.inbox_queue import drain
 
 RETRY = {
     "autoretry_for": (OperationalError, InterfaceError, ConnectionError),
@@ -15,6 +16,12 @@ def process_inbound_messages(message_ids: list[int]) -> None:
     """Apply each message in id order; each is idempotent on its own row's status."""
     for message_id in message_ids:
         inbound_message_process(message_id=message_id)
+
+
+@shared_task(acks_late=True, **RETRY)
+def drain_inbox(partition: int) -> int:
+    """Apply one partition's received messages in id order until none is left."""
+    return drain(partition, lambda message_id: inbound_message_process(message_id=message_id))
 
 
 @shared_task

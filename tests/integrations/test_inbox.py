@@ -253,3 +253,23 @@ def test_two_concurrent_requests_with_one_key_make_one_message_and_one_effect():
     assert sorted(answers) == [200, 202]
     assert InboundMessage.objects.count() == 1
     assert Item.history.filter(code="BRK-1001").count() == 1
+
+
+def test_an_escaped_nul_character_is_refused_naming_where_it_is(erp_client):
+    body = json.dumps(envelope(description="Brake\u0000caliper"))
+
+    response = post(erp_client, body)
+
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["field"] == "data.description"
+    assert InboundMessage.objects.get().body == body
+
+
+@pytest.mark.parametrize("constant", ["NaN", "Infinity", "-Infinity"])
+def test_non_standard_json_constants_are_refused(erp_client, constant):
+    body = json.dumps(envelope()).replace('"version": 1', f'"version": {constant}')
+
+    response = post(erp_client, body)
+
+    assert response.status_code == 400
+    assert f"{constant.lstrip('-')} is not a JSON value" in response.json()["detail"]

@@ -1,0 +1,92 @@
+"""How received messages reach a worker: the inbox table is the queue, Celery only wakes drains.
+
+Publishing one Celery task per message costs more than storing the message. Instead each
+stored message "kicks" the drain of its partition (message id modulo INBOX_PARTITIONS): a
+Redis `SET NX` flag says a drain is already queued, so only the first kick publishes a task.
+A drain applies its partition's received messages in id order until none is left, then
+clears its flag and looks once more, so a message stored meanwhile is never stranded (and the
+beat sweep kicks any partition with old received messages, in case a flag outlived its drain).
+With Celery eager (the embedded default) messages are applied right after commit instead.
+"""
+
+from functools import cache
+
+import redis
+from celery import current_app as celery_app
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F
+
+from integrations.models import InboundMessage
+
+FLAG_SECONDS = 300
+
+
+def partitions() -> int:
+    return settings.WEFT["INBOX_PARTITIONS"]
+
+
+@cache
+def _redis(url: str) -> redis.Redis:
+    return redis.Redis.from_url(url)
+
+
+def _flag(partition: int) -> str:
+    # Namespaced by the default queue, so deployments (and parallel test runs) sharing one
+    # Redis never see each other's flags.
+    return f"weft:inbox:drain:{celery_app.conf.task_default_queue}:{partition}"
+
+
+def enqueue_processing(message_ids: list[int]) -> None:
+    """After commit: apply the messages (eager) or wake the drains of their partitions."""
+    if not message_ids:
+        return
+    if celery_app.conf.task_always_eager:
+        from integrations.tasks.inbox import process_inbound_messages
+
+        chunks = [message_ids[i : i + 100] for i in range(0, len(message_ids), 100)]
+        transaction.on_commit(lambda: [process_inbound_messages.delay(ids) for ids in chunks])
+        return
+    wanted = sorted({message_id % partitions() for message_id in message_ids})
+    transaction.on_commit(lambda: [kick(partition) for partition in wanted])
+
+
+def kick(partition: int) -> bool:
+    """Queue a drain for the partition unless one is queued already; True when this one did."""
+    if not _redis(celery_app.conf.broker_url).set(_flag(partition), "1", nx=True, ex=FLAG_SECONDS):
+        return False
+    from integrations.tasks.inbox import drain_inbox
+
+    drain_inbox.delay(partition)
+    return True
+
+
+def pending_ids(partition: int, limit: int) -> list[int]:
+    return list(
+        InboundMessage.objects.pending()
+        .annotate(partition=F("id") % partitions())
+        .filter(partition=partition)
+        .order_by("id")
+        .values_list("id", flat=True)[:limit]
+    )
+
+
+def drain(partition: int, apply, batch: int = 200) -> int:
+    """Apply the partition's received messages until none is left; return how many."""
+    applied = 0
+    client = _redis(celery_app.conf.broker_url)
+    while True:
+        ids = pending_ids(partition, batch)
+        if not ids:
+            client.delete(_flag(partition))
+            # A message committed between the last look and the delete found the flag set and
+            # queued nothing: look once more, and keep draining if we win the flag back.
+            if pending_ids(partition, 1) and client.set(
+                _flag(partition), "1", nx=True, ex=FLAG_SECONDS
+            ):
+                continue
+            return applied
+        for message_id in ids:
+            apply(message_id)
+        applied += len(ids)
+        client.expire(_flag(partition), FLAG_SECONDS)
