@@ -6,13 +6,16 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand
 from django.db import transaction
+from django.test.utils import override_settings
 from tqdm import tqdm
 
+from execution.demo import seed_execution
 from integrations.models import ExternalSystem
 from integrations.roles import BUYERS, PLANNERS
 from integrations.services import external_system_register, ownership_set
 from masterdata.demo import seed_masterdata
 from masterdata.models import Item, Supplier, SupplierMembership
+from procurement.demo import seed_procurement
 
 DEMO_PASSWORD = "weft-demo"
 SYSTEMS = [
@@ -58,7 +61,9 @@ class Command(BaseCommand):
             "BOMs",
             "sourcing rules",
             "low-level codes",
+            "stock and work orders",
             "users",
+            "purchase orders",
         ]
         with tqdm(
             total=len(steps), desc="seed_demo", unit="step", disable=quiet, file=self.stderr._out
@@ -71,8 +76,12 @@ class Command(BaseCommand):
             self._seed_systems()
             progress("systems", len(SYSTEMS))
             report = seed_masterdata(items=items, levels=levels, progress=progress)
+            seed_execution(progress=progress)
             self._seed_users()
             progress("users", len(USERS))
+            # The demo's suppliers are fictional: their e-mails go nowhere instead of flooding the console.
+            with override_settings(EMAIL_BACKEND="django.core.mail.backends.dummy.EmailBackend"):
+                seed_procurement(progress=progress)
         if quiet:
             return
         elapsed = time.monotonic() - started
