@@ -87,8 +87,3 @@ def actor_history_attrs() -> dict:
     if actor is None:
         return {}
     return {"history_system": actor.system_code, "history_message": actor.message_id}
-
-
-def actor_user():
-    actor = _current_actor.get()
-    return _history_user() if actor is not None else None

@@ -28,7 +28,7 @@ from integrations.inbox_queue import enqueue_processing
 from integrations.inbox_store import insert_messages
 from integrations.models import ExternalSystem, InboundMessage
 from integrations.ownership import ownership_check
-from integrations.schemas import INBOUND_TYPES, message_errors
+from integrations.schemas import INBOUND_TYPES, envelope_errors, known_types, message_errors
 
 log = logging.getLogger(__name__)
 Status = InboundMessage.Status
@@ -185,8 +185,6 @@ def _nul_path(value, path: str = "") -> str | None:
 
 
 def _envelope_only_errors(envelope: dict) -> list[dict]:
-    from integrations.schemas import envelope_errors, known_types
-
     errors = envelope_errors(envelope)
     message_type, version = envelope.get("type"), envelope.get("version")
     if isinstance(message_type, str) and message_type not in INBOUND_TYPES:

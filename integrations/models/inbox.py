@@ -69,7 +69,5 @@ class InboundMessage(models.Model):
 
     @property
     def data(self) -> dict:
+        """The envelope's data as sent, once the body parsed."""
         return (self.envelope or {}).get("data") or {}
-
-    def is_final(self) -> bool:
-        return self.status in (self.Status.APPLIED, self.Status.REJECTED, self.Status.DEAD)

@@ -1,63 +1,17 @@
 """End to end with a real Celery worker on Redis: emit → dispatch → delivery to the partner."""
 
-import time
-import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
-
 import pytest
-from celery.contrib.testing.worker import start_worker
 from django.db import transaction
 
-from config.celery import app
 from integrations.delivery import subscription_create
 from integrations.models import OutboundMessage
 from integrations.outbox import emit
 from integrations.tasks.delivery import enqueue_due_outbound_messages
 from integrations.webhooks import verify
+from tests.celery_worker import real_worker, wait_until
 from tests.factories import ExternalSystemFactory
 from tests.integrations.delivery_factories import purchase_order_data
 from tests.partner_server import Answer, PartnerServer
-
-BROKER_URL = "redis://127.0.0.1:6379/14"
-
-
-def forget_broker_connections() -> None:
-    """Eager tasks run earlier in this process left pools bound to the settings' broker."""
-    app._pool = None
-    app.amqp._producer_pool = None
-
-
-@contextmanager
-def real_worker() -> Iterator[None]:
-    """A worker thread on Redis, on a queue of its own so parallel runs never share tasks."""
-    queue = f"weft-test-{uuid.uuid4().hex[:12]}"
-    overrides = {
-        "broker_url": BROKER_URL,
-        "task_always_eager": False,
-        "task_default_queue": queue,
-        "task_routes": {},
-    }
-    saved = {name: app.conf[name] for name in overrides}
-    app.conf.update(overrides)
-    forget_broker_connections()
-    try:
-        with start_worker(app, pool="solo", perform_ping_check=False, queues=[queue]):
-            yield
-    finally:
-        app.conf.update(saved)
-        forget_broker_connections()
-        with app.connection_for_write(BROKER_URL) as connection:
-            connection.default_channel.queue_delete(queue)
-
-
-def wait_until(condition, timeout: float = 20.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.1)
-    return False
 
 
 @pytest.mark.worker

@@ -8,9 +8,9 @@ from rest_framework.test import APIClient
 from integrations.models import InboundMessage
 from integrations.services import api_key_create, ownership_set
 from masterdata.models import Item
+from tests.celery_worker import real_worker, wait_until
 from tests.factories import ExternalSystemFactory, UnitFactory
 from tests.integrations.conftest import envelope
-from tests.integrations.test_delivery_worker import real_worker, wait_until
 
 
 @pytest.mark.worker
