@@ -1,0 +1,249 @@
+"""MRP runs and the plan they leave: planned orders, records, action messages and pegs.
+
+The plan of an item at a plant is replaced whole whenever a run plans that item; firmed
+planned orders are the planner's and survive replanning.
+"""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+from execution.models import WorkOrder
+from masterdata.models import Item, Plant, Supplier
+from procurement.models import PurchaseOrderLine
+
+QUANTITY = {"max_digits": 18, "decimal_places": 6}
+
+
+class PlantPlanningSettings(models.Model):
+    """How a plant plans: horizon and the forecast consumption window."""
+
+    plant = models.OneToOneField(Plant, on_delete=models.CASCADE, related_name="planning_settings")
+    horizon_weeks = models.PositiveIntegerField(default=52)
+    consumption_backward_days = models.PositiveIntegerField(default=7)
+    consumption_forward_days = models.PositiveIntegerField(default=7)
+
+    def __str__(self) -> str:
+        return f"{self.plant_id}: {self.horizon_weeks} weeks"
+
+
+class SupplierPlanningSettings(models.Model):
+    """Whether MRP's reschedule and expedite advice goes to the supplier without a planner."""
+
+    supplier = models.OneToOneField(
+        Supplier, on_delete=models.CASCADE, related_name="planning_settings"
+    )
+    automatic_change_requests = models.BooleanField(default=False)
+
+    def __str__(self) -> str:
+        return f"{self.supplier_id}: automatic {self.automatic_change_requests}"
+
+
+class MrpRun(models.Model):
+    """One run at one plant, full or net change, with its progress and its counts."""
+
+    class Mode(models.TextChoices):
+        FULL = "full"
+        NET_CHANGE = "net_change"
+
+    class Status(models.TextChoices):
+        QUEUED = "queued"
+        RUNNING = "running"
+        SUCCEEDED = "succeeded"
+        FAILED = "failed"
+
+    plant = models.ForeignKey(Plant, on_delete=models.PROTECT, related_name="mrp_runs")
+    mode = models.CharField(max_length=10, choices=Mode.choices)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    trigger = models.CharField(max_length=300, blank=True, help_text="What asked for the run.")
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    correlation_id = models.CharField(max_length=100, blank=True)
+    requested_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    phase = models.CharField(max_length=20, blank=True, help_text="load, plan, write, done.")
+    progress_done = models.PositiveIntegerField(default=0)
+    progress_total = models.PositiveIntegerField(default=0)
+    items_requested = models.PositiveIntegerField(default=0)
+    items_planned = models.PositiveIntegerField(default=0)
+    planned_orders = models.PositiveIntegerField(default=0)
+    exceptions = models.PositiveIntegerField(default=0)
+    duration_ms = models.PositiveIntegerField(null=True, blank=True)
+    timings = models.JSONField(default=dict, blank=True, help_text="Milliseconds per phase.")
+    error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-requested_at", "-id"]
+        indexes = [models.Index(fields=["plant", "-requested_at"], name="mrp_run_plant_idx")]
+
+    def __str__(self) -> str:
+        return f"MRP run {self.pk} {self.mode} @{self.plant_id} ({self.status})"
+
+
+class NetChangeRequest(models.Model):
+    """An item whose plan must be redone; a run takes the requests pending when it starts."""
+
+    plant = models.ForeignKey(Plant, on_delete=models.CASCADE, related_name="+")
+    item = models.ForeignKey(Item, on_delete=models.CASCADE, related_name="+")
+    reason = models.CharField(max_length=200)
+    correlation_id = models.CharField(max_length=100, blank=True)
+    requested_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["requested_at", "id"]
+        indexes = [models.Index(fields=["plant", "id"], name="net_change_plant_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.item_id}@{self.plant_id}: {self.reason}"
+
+
+class PlannedOrder(models.Model):
+    """A planned buy or make order; firming turns it into a PO, a work order or an ERP release."""
+
+    class Kind(models.TextChoices):
+        BUY = "buy"
+        MAKE = "make"
+
+    class Status(models.TextChoices):
+        PLANNED = "planned"
+        FIRMED = "firmed"
+        RELEASED = "released"
+
+    number = models.CharField(max_length=40, unique=True)
+    run = models.ForeignKey(MrpRun, null=True, on_delete=models.SET_NULL, related_name="+")
+    plant = models.ForeignKey(Plant, on_delete=models.PROTECT, related_name="+")
+    item = models.ForeignKey(Item, on_delete=models.PROTECT, related_name="planned_orders")
+    kind = models.CharField(max_length=4, choices=Kind.choices)
+    quantity = models.DecimalField(**QUANTITY)
+    release_date = models.DateField()
+    due_date = models.DateField()
+    past_due = models.BooleanField(default=False, help_text="Released late: expedite it.")
+    supplier = models.ForeignKey(
+        Supplier, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PLANNED)
+    firmed_at = models.DateTimeField(null=True, blank=True)
+    firmed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    po_line = models.ForeignKey(
+        PurchaseOrderLine, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    work_order = models.ForeignKey(
+        WorkOrder, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    external_number = models.CharField(max_length=100, blank=True, help_text="The ERP's number.")
+
+    class Meta:
+        ordering = ["plant_id", "item_id", "due_date"]
+        indexes = [
+            models.Index(fields=["plant", "item", "status"], name="planned_order_item_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=Q(quantity__gt=0), name="planned_quantity_gt_0"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.number} {self.kind} {self.item_id} {self.quantity} due {self.due_date}"
+
+
+class MrpRecord(models.Model):
+    """The time-phased record of one item at one plant: one list per row, one value per bucket."""
+
+    plant = models.ForeignKey(Plant, on_delete=models.CASCADE, related_name="+")
+    item = models.ForeignKey(Item, on_delete=models.CASCADE, related_name="+")
+    run = models.ForeignKey(MrpRun, null=True, on_delete=models.SET_NULL, related_name="+")
+    bucket_starts = models.JSONField(help_text="ISO dates, one per bucket.")
+    today_bucket = models.PositiveIntegerField(default=0)
+    safety_stock = models.DecimalField(**QUANTITY, default=0)
+    on_hand = models.DecimalField(**QUANTITY, default=0, help_text="Available at the run.")
+    rows = models.JSONField(
+        help_text="gross, receipts, projected, net, planned receipts, releases."
+    )
+    planned_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["plant", "item"], name="mrp_record_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"record {self.item_id}@{self.plant_id}"
+
+
+class MrpMessage(models.Model):
+    """One piece of MRP advice for an item: what, from when, to when, how much, on which order."""
+
+    class Kind(models.TextChoices):
+        SHORTAGE = "shortage"
+        RESCHEDULE_IN = "reschedule_in"
+        RESCHEDULE_OUT = "reschedule_out"
+        CANCEL = "cancel"
+        EXPEDITE = "expedite"
+        LATE_CONFIRMATION = "late_confirmation"
+
+    plant = models.ForeignKey(Plant, on_delete=models.CASCADE, related_name="+")
+    item = models.ForeignKey(Item, on_delete=models.CASCADE, related_name="+")
+    run = models.ForeignKey(MrpRun, null=True, on_delete=models.SET_NULL, related_name="+")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    date = models.DateField(help_text="Where the condition starts (the order's date, the need).")
+    to_date = models.DateField(null=True, blank=True, help_text="Where to move the order.")
+    quantity = models.DecimalField(**QUANTITY)
+    reason = models.CharField(max_length=300)
+    po_line = models.ForeignKey(
+        PurchaseOrderLine, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    work_order = models.ForeignKey(
+        WorkOrder, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    planned_order = models.ForeignKey(
+        PlannedOrder, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["plant_id", "item_id", "date"]
+        indexes = [
+            models.Index(fields=["plant", "item"], name="mrp_message_item_idx"),
+            models.Index(fields=["kind", "date"], name="mrp_message_kind_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.item_id}@{self.plant_id} {self.date}"
+
+
+class PegRow(models.Model):
+    """Part of a supply serving one demand one level up.
+
+    The supply is on hand, an open order (PO line or work order) or a planned order; the demand
+    is an independent demand (a customer order line or a forecast bucket) or a parent's planned
+    order. Chained upward, pegs lead to the end items and customer orders a supply serves.
+    """
+
+    class Supply(models.TextChoices):
+        ON_HAND = "on_hand"
+        PURCHASE_ORDER = "purchase_order"
+        WORK_ORDER = "work_order"
+        PLANNED_ORDER = "planned_order"
+
+    plant = models.ForeignKey(Plant, on_delete=models.CASCADE, related_name="+")
+    item = models.ForeignKey(Item, on_delete=models.CASCADE, related_name="+")
+    supply_kind = models.CharField(max_length=16, choices=Supply.choices)
+    supply_ref = models.CharField(max_length=60, blank=True, help_text="PO line, WO or PL number.")
+    demand_kind = models.CharField(
+        max_length=16, help_text="demand_order, forecast, or planned_order (a parent's)."
+    )
+    demand_ref = models.CharField(max_length=60)
+    demand_item = models.ForeignKey(Item, on_delete=models.CASCADE, related_name="+")
+    demand_date = models.DateField()
+    quantity = models.DecimalField(**QUANTITY)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["plant", "item"], name="peg_item_idx"),
+            models.Index(fields=["plant", "supply_kind", "supply_ref"], name="peg_supply_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.supply_kind}:{self.supply_ref} → {self.demand_kind}:{self.demand_ref}"
