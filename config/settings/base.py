@@ -4,6 +4,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
@@ -167,6 +168,11 @@ SPECTACULAR_SETTINGS = {
         "InventoryTransactionKindEnum": "execution.models.InventoryTransaction.Kind",
         "WorkOrderStatusEnum": "execution.models.WorkOrder.Status",
         "InventoryMismatchStatusEnum": "execution.models.InventoryMismatch.Status",
+        "MakeOrBuyEnum": "masterdata.models.Item.ItemType",
+        "MrpMessageKindEnum": "planning.models.MrpMessage.Kind",
+        "MrpRunModeEnum": "planning.models.MrpRun.Mode",
+        "MrpRunStatusEnum": "planning.models.MrpRun.Status",
+        "PlannedOrderStatusEnum": "planning.models.PlannedOrder.Status",
         "InventoryMismatchResolutionEnum": "execution.models.InventoryMismatch.Resolution",
     },
 }
@@ -194,6 +200,11 @@ CELERY_TASK_ROUTES = {
     "planning.tasks.*": {"queue": "planning"},
 }
 CELERY_BEAT_SCHEDULE: dict = {
+    # Net change keeps the plan current all day; the nightly full run regenerates it whole.
+    "planning-nightly-full-runs": {
+        "task": "planning.tasks.nightly_full_runs",
+        "schedule": crontab(hour=1, minute=30),
+    },
     # Reminds once per SLA period per line, so a sweep every 15 minutes never repeats itself.
     "procurement-remind-stale-acknowledgements": {
         "task": "procurement.tasks.remind_stale_acknowledgements",

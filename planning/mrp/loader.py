@@ -1,0 +1,522 @@
+"""Build the engine's input for one plant from the database: a handful of queries, no per-item ones.
+
+A full run loads every item planned at the plant. A net change loads only the items asked for and
+everything below them; the parents above that set keep their stored plan, so their planned
+orders' component needs come in as demand (`planned_order` sources), exactly what a full run
+would have exploded for them.
+
+Quantities are the items' base units; dates become weekly buckets from this week's Monday.
+Orders and demand dated before the horizon sit in its first bucket (past due, still wanted).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Collection
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from decimal import Decimal
+
+from django.db.models import Q
+
+from execution.models import InventoryBalance, WorkOrder
+from masterdata.models import BomLine, Item, ItemPlant, Plant, SourcingRule, Supplier
+from masterdata.units import UnitConverter
+from planning.consumption import planned_demand
+from planning.models import PlannedOrder, PlantPlanningSettings
+from planning.mrp import records
+from planning.mrp.network import descendants_of
+from procurement.models import ConfirmedScheduleLine, PurchaseOrder, PurchaseOrderLine
+
+DEFAULT_HORIZON_WEEKS = 52
+
+
+@dataclass(frozen=True, slots=True)
+class Receipt:
+    """What an engine receipt id stands for: a PO line, a work order or a firmed planned order."""
+
+    kind: str
+    object_id: int
+    number: str
+    date: date
+
+
+@dataclass
+class LoadedPlant:
+    """The engine input of one plant and what its ids mean in the database."""
+
+    plant: Plant
+    inputs: records.PlanningInput
+    start: date
+    item_ids: list[int]
+    receipts: dict[str, Receipt] = field(default_factory=dict)
+    suppliers: dict[int, int] = field(default_factory=dict)
+    row_counts: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def horizon(self) -> records.Horizon:
+        return self.inputs.horizon
+
+    def bucket_date(self, bucket: int) -> date:
+        return self.start + timedelta(weeks=int(bucket))
+
+
+def horizon_start(today: date) -> date:
+    return today - timedelta(days=today.weekday())
+
+
+def settings_of(plant: Plant) -> PlantPlanningSettings:
+    found = PlantPlanningSettings.objects.filter(plant=plant).first()
+    return found or PlantPlanningSettings(plant=plant, horizon_weeks=DEFAULT_HORIZON_WEEKS)
+
+
+def bom_edges(plant: Plant) -> list[tuple[int, int]]:
+    """(parent, component) of every BOM line at the plant, any revision."""
+    return list(
+        BomLine.objects.filter(bom__plant=plant).values_list("bom__parent_id", "component_id")
+    )
+
+
+def affected_items(plant: Plant, changed: Collection[int]) -> set[int]:
+    """The changed items and every item below them in the plant's BOMs."""
+    return descendants_of(set(changed), bom_edges(plant))
+
+
+def load(plant: Plant, *, today: date, item_ids: Collection[int] | None = None) -> LoadedPlant:
+    """The plant's planning input; with item_ids, only those (and nothing checks what is below)."""
+    weeks = settings_of(plant).horizon_weeks
+    start = horizon_start(today)
+    end = start + timedelta(weeks=weeks)
+    horizon = records.Horizon.weekly(start, weeks, today=today)
+    reader = _Reader(plant, start, end, horizon, item_ids, today)
+    return reader.read()
+
+
+class _Reader:
+    def __init__(self, plant, start, end, horizon, item_ids, today):
+        self.plant, self.start, self.end, self.horizon = plant, start, end, horizon
+        self.today = today
+        self.only = None if item_ids is None else set(item_ids)
+        self.counts: dict[str, int] = {}
+        self.receipts: dict[str, Receipt] = {}
+
+    def _scoped(self, queryset, field_name: str = "item_id"):
+        if self.only is None:
+            return queryset
+        return queryset.filter(**{f"{field_name}__in": self.only})
+
+    def bucket(self, day: date) -> int:
+        if day < self.start:
+            return 0
+        return (day - self.start).days // 7
+
+    def read(self) -> LoadedPlant:
+        parameters = self._parameters()
+        item_ids = list(parameters)
+        known = set(item_ids)
+        suppliers = self._suppliers(known)
+        on_hand = self._available(known)
+        boms = self._boms(known)
+        demands = self._demands(known)
+        for item_id, demand in self._allocations(known):
+            demands[item_id].append(demand)
+        if self.only is not None:
+            for item_id, demand in self._parent_orders(known):
+                demands[item_id].append(demand)
+        receipts = self._open_orders(known)
+        items = []
+        buckets = self.horizon.bucket_count
+        for item_id in item_ids:
+            row = parameters[item_id]
+            make = row["item__item_type"] == Item.ItemType.MAKE
+            supplier = suppliers.get(item_id)
+            lead_days, minimum, multiple = (
+                row["lead_time_days"],
+                row["min_order_quantity"],
+                row["order_multiple"],
+            )
+            if not make and supplier is not None:
+                rule = supplier
+                lead_days = rule["lead_time_days"] or lead_days
+                minimum = max(minimum, rule["min_order_quantity"])
+                multiple = rule["order_multiple"] or multiple
+            items.append(
+                records.Item(
+                    item_id=item_id,
+                    low_level_code=row["item__low_level_code"],
+                    make_or_buy="make" if make else "buy",
+                    lead_time=records.lead_time_buckets(lead_days, 7),
+                    on_hand=float(on_hand.get(item_id, 0)),
+                    safety_stock=float(row["safety_stock"]),
+                    lot_sizing=_lot_sizing(row),
+                    minimum_order_quantity=float(minimum),
+                    order_multiple=float(multiple),
+                    bom=tuple(boms.get(item_id, ())),
+                    demands=tuple(
+                        records.Demand(b, q, s)
+                        for b, q, s in demands.get(item_id, ())
+                        if b < buckets
+                    ),
+                    scheduled_receipts=tuple(receipts.get(item_id, ())),
+                    supplier_id=None if supplier is None else supplier["supplier_id"],
+                )
+            )
+        return LoadedPlant(
+            plant=self.plant,
+            inputs=records.PlanningInput(self.horizon, tuple(items)),
+            start=self.start,
+            item_ids=item_ids,
+            receipts=self.receipts,
+            suppliers={i: s["supplier_id"] for i, s in suppliers.items()},
+            row_counts=self.counts,
+        )
+
+    def _parameters(self) -> dict[int, dict]:
+        rows = self._scoped(ItemPlant.objects.filter(plant=self.plant)).exclude(
+            item__lifecycle=Item.Lifecycle.OBSOLETE
+        )
+        found = {
+            row["item_id"]: row
+            for row in rows.values(
+                "item_id",
+                "item__item_type",
+                "item__low_level_code",
+                "lead_time_days",
+                "safety_stock",
+                "lot_size_rule",
+                "lot_size_quantity",
+                "lot_size_periods",
+                "min_order_quantity",
+                "order_multiple",
+            ).order_by("item__low_level_code", "item_id")
+        }
+        self.counts["items"] = len(found)
+        return found
+
+    def _suppliers(self, known: set[int]) -> dict[int, dict]:
+        """The preferred valid sourcing rule per item: approved suppliers first, then priority."""
+        rules = (
+            self._scoped(SourcingRule.objects.filter(plant=self.plant).valid_on(self.today))
+            .exclude(supplier__status=Supplier.Status.BLOCKED)
+            .values(
+                "item_id",
+                "supplier_id",
+                "supplier__status",
+                "priority",
+                "lead_time_days",
+                "min_order_quantity",
+                "order_multiple",
+            )
+        )
+        best: dict[int, dict] = {}
+        for rule in rules:
+            rank = (rule["supplier__status"] != Supplier.Status.APPROVED, rule["priority"])
+            current = best.get(rule["item_id"])
+            if current is None or rank < current["rank"]:
+                best[rule["item_id"]] = {**rule, "rank": rank}
+        self.counts["sourcing_rules"] = len(best)
+        return {item: rule for item, rule in best.items() if item in known}
+
+    def _available(self, known: set[int]) -> dict[int, Decimal]:
+        rows = self._scoped(InventoryBalance.objects.filter(plant=self.plant)).values_list(
+            "item_id", "on_hand", "on_hold"
+        )
+        available = {item: on_hand - on_hold for item, on_hand, on_hold in rows if item in known}
+        self.counts["balances"] = len(available)
+        return available
+
+    def _bom_rows(self, parent_ids: Collection[int] | None):
+        lines = BomLine.objects.filter(bom__plant=self.plant).filter(
+            Q(bom__effective_to__isnull=True) | Q(bom__effective_to__gt=self.start)
+        )
+        if parent_ids is not None:
+            lines = lines.filter(bom__parent_id__in=parent_ids)
+        return list(
+            lines.values_list(
+                "bom__parent_id",
+                "component_id",
+                "component__code",
+                "component__base_uom__code",
+                "quantity",
+                "uom__code",
+                "scrap_percent",
+                "bom__effective_from",
+                "bom__effective_to",
+            )
+        )
+
+    def _converter(self, rows) -> UnitConverter | None:
+        if all(row[3] == row[5] for row in rows):
+            return None
+        return UnitConverter.load({row[1] for row in rows if row[3] != row[5]})
+
+    def _boms(self, known: set[int]) -> dict[int, list[records.BomLine]]:
+        rows = self._bom_rows(self.only)
+        converter = self._converter(rows)
+        boms: dict[int, list[records.BomLine]] = defaultdict(list)
+        for parent, component, code, base, quantity, uom, scrap, starts, ends in rows:
+            if parent not in known or component not in known:
+                continue
+            if uom != base:
+                quantity = converter.convert(
+                    quantity, item_id=component, item_code=code, from_uom=uom, to_uom=base
+                )
+            boms[parent].append(
+                records.BomLine(
+                    component_id=component,
+                    quantity_per=float(quantity),
+                    scrap_percent=float(scrap),
+                    effective_from_bucket=None if starts is None else self._effective(starts),
+                    effective_to_bucket=None if ends is None else self._effective(ends),
+                )
+            )
+        self.counts["bom_lines"] = len(rows)
+        return boms
+
+    def _effective(self, day: date) -> int:
+        """A date as a bucket boundary: a revision starting mid-week applies from the next week."""
+        if day <= self.start:
+            return 0
+        return -(-(day - self.start).days // 7)
+
+    def _demands(self, known: set[int]) -> dict[int, list[tuple[int, float, tuple]]]:
+        demands: dict[int, list] = defaultdict(list)
+        rows = planned_demand(self.plant, item_ids=self.only, start=self.start, end=self.end)
+        for demand in rows:
+            if demand.item_id in known:
+                demands[demand.item_id].append(
+                    (
+                        self.bucket(demand.date),
+                        float(demand.quantity),
+                        (demand.source_kind, demand.source_ref),
+                    )
+                )
+        self.counts["demands"] = len(rows)
+        return demands
+
+    def _allocations(self, known: set[int]):
+        """Components still to be issued to open work orders and firmed make orders."""
+        orders = self._open_work_orders(parents_of=known) + self._firmed_make_orders(known)
+        if not orders:
+            return
+        rows = self._bom_rows({order[0] for order in orders})
+        converter = self._converter(rows)
+        by_parent = defaultdict(list)
+        for row in rows:
+            by_parent[row[0]].append(row)
+        for parent, open_quantity, release, source in orders:
+            for _, component, code, base, quantity, uom, scrap, starts, ends in by_parent[parent]:
+                if component not in known:
+                    continue
+                if (starts and starts > release) or (ends and ends <= release):
+                    continue
+                if uom != base:
+                    quantity = converter.convert(
+                        quantity, item_id=component, item_code=code, from_uom=uom, to_uom=base
+                    )
+                need = open_quantity * quantity * (1 + scrap / 100)
+                yield component, (self.bucket(release), float(need), source)
+
+    def _open_work_orders(self, parents_of: set[int]) -> list[tuple]:
+        """Open work orders whose components are in the set; their released need stays allocated."""
+        orders = WorkOrder.objects.open().filter(plant=self.plant)
+        if self.only is not None:
+            parents = {p for p, c in bom_edges(self.plant) if c in self.only}
+            orders = orders.filter(item_id__in=parents)
+        found = []
+        for parent, quantity, completed, scrapped, due, number, lead in orders.values_list(
+            "item_id",
+            "quantity",
+            "completed_quantity",
+            "scrapped_quantity",
+            "due_date",
+            "number",
+            "item__plants__lead_time_days",
+        ).filter(item__plants__plant=self.plant):
+            remaining = quantity - completed - scrapped
+            if remaining > 0:
+                release = due - timedelta(days=lead or 0)
+                found.append((parent, remaining, release, ("work_order", number)))
+        return found
+
+    def _firmed_make_orders(self, known: set[int]) -> list[tuple]:
+        firmed = PlannedOrder.objects.filter(
+            plant=self.plant,
+            kind=PlannedOrder.Kind.MAKE,
+            status__in=[PlannedOrder.Status.FIRMED, PlannedOrder.Status.RELEASED],
+            work_order__isnull=True,
+        )
+        return [
+            (item, quantity, release, ("planned_order", number))
+            for item, quantity, release, number in firmed.values_list(
+                "item_id", "quantity", "release_date", "number"
+            )
+        ]
+
+    def _parent_orders(self, known: set[int]):
+        """Net change: component needs of the unplanned parents' stored planned orders."""
+        parents = {p for p, c in bom_edges(self.plant) if c in known and p not in known}
+        if not parents:
+            return
+        stored = PlannedOrder.objects.filter(
+            plant=self.plant, item_id__in=parents, status=PlannedOrder.Status.PLANNED
+        ).values_list("item_id", "quantity", "release_date", "number")
+        orders = [(i, q, r, ("planned_order", n)) for i, q, r, n in stored]
+        saved, self.only = self.only, None
+        rows = [row for row in self._bom_rows(parents) if row[1] in known]
+        self.only = saved
+        converter = self._converter(rows)
+        by_parent = defaultdict(list)
+        for row in rows:
+            by_parent[row[0]].append(row)
+        for parent, quantity_ordered, release, source in orders:
+            for _, component, code, base, quantity, uom, scrap, starts, ends in by_parent[parent]:
+                if (starts and starts > release) or (ends and ends <= release):
+                    continue
+                if uom != base:
+                    quantity = converter.convert(
+                        quantity, item_id=component, item_code=code, from_uom=uom, to_uom=base
+                    )
+                need = quantity_ordered * quantity * (1 + scrap / 100)
+                yield component, (self.bucket(release), float(need), source)
+
+    def _open_orders(self, known: set[int]) -> dict[int, list[records.ScheduledReceipt]]:
+        receipts: dict[int, list[records.ScheduledReceipt]] = defaultdict(list)
+        self._purchase_orders(known, receipts)
+        self._work_orders(known, receipts)
+        self._firmed_orders(known, receipts)
+        return receipts
+
+    def _purchase_orders(self, known, receipts) -> None:
+        lines = self._scoped(
+            PurchaseOrderLine.objects.filter(
+                po__plant=self.plant,
+                status__in=PurchaseOrderLine.Status.receivable(),
+                po__status__in=[
+                    PurchaseOrder.Status.DRAFT,
+                    *PurchaseOrder.Status.with_supplier(),
+                ],
+            )
+        ).values_list(
+            "id",
+            "item_id",
+            "po__number",
+            "line_number",
+            "quantity",
+            "base_quantity",
+            "confirmed_quantity",
+            "confirmed_date",
+            "received_quantity",
+            "requested_date",
+        )
+        rows = list(lines)
+        split = defaultdict(list)
+        if rows:
+            schedule = ConfirmedScheduleLine.objects.filter(
+                po_line__po__plant=self.plant, po_line_id__in=[row[0] for row in rows]
+            ).values_list("po_line_id", "quantity", "delivery_date")
+            for line_id, quantity, day in schedule:
+                split[line_id].append((day, quantity))
+        count = 0
+        for (
+            line_id,
+            item,
+            po,
+            number,
+            ordered,
+            base,
+            confirmed,
+            confirmed_on,
+            received,
+            asked,
+        ) in rows:
+            if item not in known or not ordered:
+                continue
+            per_unit = base / ordered
+            deliveries = sorted(split.get(line_id, ())) or [
+                (confirmed_on or asked, confirmed if confirmed is not None else ordered)
+            ]
+            still_received = received
+            for n, (day, quantity) in enumerate(deliveries):
+                take = min(still_received, quantity)
+                still_received -= take
+                remaining = (quantity - take) * per_unit
+                if remaining <= 0:
+                    continue
+                receipt_id = f"POL:{line_id}" if n == 0 else f"POL:{line_id}#{n}"
+                self.receipts[receipt_id] = Receipt(
+                    "purchase_order", line_id, f"{po}/{number}", day
+                )
+                confirmed_bucket = None
+                if confirmed_on is not None or line_id in split:
+                    confirmed_bucket = self.bucket(day)
+                receipts[item].append(
+                    records.ScheduledReceipt.purchase_order(
+                        receipt_id,
+                        float(remaining),
+                        requested_bucket=self.bucket(asked),
+                        confirmed_bucket=confirmed_bucket,
+                    )
+                )
+                count += 1
+        self.counts["purchase_receipts"] = count
+
+    def _work_orders(self, known, receipts) -> None:
+        orders = self._scoped(WorkOrder.objects.open().filter(plant=self.plant)).values_list(
+            "id",
+            "item_id",
+            "number",
+            "quantity",
+            "completed_quantity",
+            "scrapped_quantity",
+            "due_date",
+        )
+        count = 0
+        for order_id, item, number, quantity, completed, scrapped, due in orders:
+            remaining = quantity - completed - scrapped
+            if item not in known or remaining <= 0:
+                continue
+            receipt_id = f"WO:{order_id}"
+            self.receipts[receipt_id] = Receipt("work_order", order_id, number, due)
+            receipts[item].append(
+                records.ScheduledReceipt.work_order(
+                    receipt_id, float(remaining), due_bucket=self.bucket(due)
+                )
+            )
+            count += 1
+        self.counts["work_order_receipts"] = count
+
+    def _firmed_orders(self, known, receipts) -> None:
+        """Firmed planned orders not yet a PO line or work order in Weft (released to the ERP)."""
+        firmed = self._scoped(
+            PlannedOrder.objects.filter(
+                plant=self.plant,
+                status__in=[PlannedOrder.Status.FIRMED, PlannedOrder.Status.RELEASED],
+                po_line__isnull=True,
+                work_order__isnull=True,
+            )
+        ).values_list("id", "item_id", "number", "kind", "quantity", "due_date")
+        for order_id, item, number, kind, quantity, due in firmed:
+            if item not in known:
+                continue
+            receipt_id = f"PL:{number}"
+            self.receipts[receipt_id] = Receipt("planned_order", order_id, number, due)
+            bucket = self.bucket(due)
+            if kind == PlannedOrder.Kind.BUY:
+                receipt = records.ScheduledReceipt.purchase_order(
+                    receipt_id, float(quantity), requested_bucket=bucket
+                )
+            else:
+                receipt = records.ScheduledReceipt.work_order(
+                    receipt_id, float(quantity), due_bucket=bucket
+                )
+            receipts[item].append(receipt)
+
+
+def _lot_sizing(row: dict) -> records.LotSizing:
+    rule = row["lot_size_rule"]
+    if rule == ItemPlant.LotSizeRule.FIXED and row["lot_size_quantity"]:
+        return records.LotSizing.fixed(float(row["lot_size_quantity"]))
+    if rule == ItemPlant.LotSizeRule.PERIOD and row["lot_size_periods"]:
+        return records.LotSizing.period(int(row["lot_size_periods"]))
+    return records.LOT_FOR_LOT

@@ -1,0 +1,324 @@
+"""Store a plan: planned orders, records, action messages and pegs of the items a run planned.
+
+The plan of those items is replaced whole, in the caller's transaction, with COPY on PostgreSQL;
+firmed and released planned orders are the planner's and stay.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+import numpy as np
+from django.utils import timezone
+
+from integrations.bulk import copy_rows
+from planning.models import MrpMessage, MrpRecord, MrpRun, PegRow, PlannedOrder
+from planning.mrp.loader import LoadedPlant
+from planning.mrp.result import MATRICES, PlanResult
+from planning.mrp.tables import (
+    CANCEL,
+    EXCEPTION_KINDS,
+    EXPEDITE,
+    NONE,
+    ON_HAND,
+    RESCHEDULE_IN,
+    RESCHEDULE_OUT,
+    SCHEDULED_RECEIPT,
+    SHORTAGE,
+)
+
+RECEIPT_SUPPLY = {
+    "purchase_order": PegRow.Supply.PURCHASE_ORDER,
+    "work_order": PegRow.Supply.WORK_ORDER,
+    "planned_order": PegRow.Supply.PLANNED_ORDER,
+}
+
+
+@dataclass(frozen=True)
+class Written:
+    items: int
+    planned_orders: int
+    exceptions: int
+    pegs: int
+
+
+def write_plan(run: MrpRun, loaded: LoadedPlant, result: PlanResult, *, full: bool) -> Written:
+    """Replace the stored plan of every item the run planned; returns what was written."""
+    writer = _Writer(run, loaded, result)
+    writer.clear(full=full)
+    numbers = writer.planned_orders()
+    exceptions = writer.messages(numbers)
+    pegs = writer.pegs(numbers)
+    writer.records()
+    return Written(len(loaded.item_ids), len(numbers), exceptions, pegs)
+
+
+class _Writer:
+    def __init__(self, run: MrpRun, loaded: LoadedPlant, result: PlanResult) -> None:
+        self.run, self.loaded, self.result = run, loaded, result
+        self.network = result.network
+        self.plant_id = loaded.plant.pk
+        self.start = loaded.start
+        self.item_ids = self.network.item_ids
+
+    def day(self, bucket: int) -> date:
+        return self.start + timedelta(weeks=int(bucket))
+
+    def clear(self, *, full: bool) -> None:
+        scope = {"plant_id": self.plant_id}
+        if not full:
+            scope["item_id__in"] = self.item_ids
+        PlannedOrder.objects.filter(status=PlannedOrder.Status.PLANNED, **scope).delete()
+        MrpMessage.objects.filter(**scope).delete()
+        PegRow.objects.filter(**scope).delete()
+        MrpRecord.objects.filter(**scope).delete()
+
+    def planned_orders(self) -> dict[tuple[int, int], tuple[str, int | None]]:
+        """Insert the planned orders; (item row, due bucket) → (number, id)."""
+        table, net = self.result.order_table, self.network
+        today = net.today
+        prefix = f"PL{self.run.pk}-"
+        keys, rows = [], []
+        for seq, (item, quantity, release, due, planned_release) in enumerate(
+            zip(
+                table.item.tolist(),
+                table.quantity.tolist(),
+                table.release.tolist(),
+                table.due.tolist(),
+                table.planned_release.tolist(),
+                strict=True,
+            ),
+            start=1,
+        ):
+            make = bool(net.is_make[item])
+            number = f"{prefix}{seq}"
+            keys.append(((item, due), number))
+            rows.append(
+                (
+                    number,
+                    self.run.pk,
+                    self.plant_id,
+                    self.item_ids[item],
+                    PlannedOrder.Kind.MAKE if make else PlannedOrder.Kind.BUY,
+                    round(quantity, 6),
+                    self.day(release),
+                    self.day(due),
+                    planned_release < today,
+                    None if make else net.supplier_ids[item],
+                    PlannedOrder.Status.PLANNED,
+                    "",
+                )
+            )
+        copy_rows(
+            PlannedOrder,
+            (
+                "number",
+                "run_id",
+                "plant_id",
+                "item_id",
+                "kind",
+                "quantity",
+                "release_date",
+                "due_date",
+                "past_due",
+                "supplier_id",
+                "status",
+                "external_number",
+            ),
+            rows,
+        )
+        ids = (
+            dict(
+                PlannedOrder.objects.filter(run=self.run, plant_id=self.plant_id).values_list(
+                    "number", "id"
+                )
+            )
+            if rows
+            else {}
+        )
+        return {key: (number, ids.get(number)) for key, number in keys}
+
+    def _receipt(self, item: int, ordinal: int):
+        return self.loaded.receipts[self.network.receipt_id(item, ordinal)]
+
+    def messages(self, numbers) -> int:
+        table = self.result.exception_table
+        rows = []
+        for kind, item, bucket, to_bucket, quantity, receipt, detail in zip(
+            table.kind.tolist(),
+            table.item.tolist(),
+            table.bucket.tolist(),
+            table.to_bucket.tolist(),
+            table.quantity.tolist(),
+            table.receipt.tolist(),
+            table.detail.tolist(),
+            strict=True,
+        ):
+            order = None if receipt == NONE else self._receipt(item, receipt)
+            planned = numbers.get((item, bucket)) if kind == EXPEDITE else None
+            rows.append(
+                (
+                    self.plant_id,
+                    self.item_ids[item],
+                    self.run.pk,
+                    EXCEPTION_KINDS[kind],
+                    self.day(bucket),
+                    None if to_bucket == NONE else self.day(to_bucket),
+                    round(quantity, 6),
+                    self._reason(kind, bucket, to_bucket, quantity, detail, order, planned),
+                    order.object_id if order and order.kind == "purchase_order" else None,
+                    order.object_id if order and order.kind == "work_order" else None,
+                    (order.object_id if order and order.kind == "planned_order" else None)
+                    or (planned[1] if planned else None),
+                )
+            )
+        return copy_rows(
+            MrpMessage,
+            (
+                "plant_id",
+                "item_id",
+                "run_id",
+                "kind",
+                "date",
+                "to_date",
+                "quantity",
+                "reason",
+                "po_line_id",
+                "work_order_id",
+                "planned_order_id",
+            ),
+            rows,
+        )
+
+    def _reason(self, kind, bucket, to_bucket, quantity, detail, order, planned) -> str:
+        when = self.day(bucket).isoformat()
+        to = None if to_bucket == NONE else self.day(to_bucket).isoformat()
+        name = ""
+        if order is not None:
+            label = {"purchase_order": "PO", "work_order": "Work order"}.get(order.kind, "Order")
+            name = f"{label} {order.number}"
+        if kind == SHORTAGE:
+            return (
+                f"Short {quantity:g} from the week of {when}: no planned order can arrive in time."
+            )
+        if kind == RESCHEDULE_IN:
+            return f"{name} due the week of {when} is needed the week of {to}: reschedule in."
+        if kind == RESCHEDULE_OUT:
+            return f"{name} due the week of {when} is not needed before the week of {to}."
+        if kind == CANCEL:
+            return f"{name} due the week of {when} is not needed within the horizon: cancel."
+        if kind == EXPEDITE:
+            number = planned[0] if planned else "Planned order"
+            return (
+                f"{number} due the week of {when} should have been released the week of "
+                f"{self.day(detail).isoformat()}: release it today and expedite."
+            )
+        return (
+            f"{name} is confirmed for the week of {when}, after its requested week "
+            f"{self.day(detail).isoformat()} and its need the week of {to}."
+        )
+
+    def pegs(self, numbers) -> int:
+        table = self.result.peg_table
+        net = self.network
+        release_of = {
+            (item, due): release
+            for item, due, release in zip(
+                self.result.order_table.item.tolist(),
+                self.result.order_table.due.tolist(),
+                self.result.order_table.release.tolist(),
+                strict=True,
+            )
+        }
+        rows = []
+        for item, kind, ref, demand_item, demand_ref, edge, quantity in zip(
+            table.supply_item.tolist(),
+            table.supply_kind.tolist(),
+            table.supply_ref.tolist(),
+            table.demand_item.tolist(),
+            table.demand_ref.tolist(),
+            table.edge.tolist(),
+            table.quantity.tolist(),
+            strict=True,
+        ):
+            if kind == ON_HAND:
+                supply_kind, supply_ref = PegRow.Supply.ON_HAND, ""
+            elif kind == SCHEDULED_RECEIPT:
+                receipt = self._receipt(item, ref)
+                supply_kind, supply_ref = RECEIPT_SUPPLY[receipt.kind], receipt.number
+            else:
+                supply_kind, supply_ref = PegRow.Supply.PLANNED_ORDER, numbers[(item, ref)][0]
+            if edge == NONE:
+                demand = net.item(demand_item).demands[demand_ref]
+                demand_kind, demand_name = demand.source
+                demand_date = self.day(demand.bucket)
+            else:
+                demand_kind = "planned_order"
+                demand_name = numbers[(demand_item, demand_ref)][0]
+                demand_date = self.day(release_of[(demand_item, demand_ref)])
+            rows.append(
+                (
+                    self.plant_id,
+                    self.item_ids[item],
+                    supply_kind,
+                    supply_ref[:60],
+                    demand_kind,
+                    str(demand_name)[:60],
+                    self.item_ids[demand_item],
+                    demand_date,
+                    round(quantity, 6),
+                )
+            )
+        return copy_rows(
+            PegRow,
+            (
+                "plant_id",
+                "item_id",
+                "supply_kind",
+                "supply_ref",
+                "demand_kind",
+                "demand_ref",
+                "demand_item_id",
+                "demand_date",
+                "quantity",
+            ),
+            rows,
+        )
+
+    def records(self) -> int:
+        net, result = self.network, self.result
+        starts = [self.day(b).isoformat() for b in range(net.bucket_count)]
+        stacked = np.round(np.stack([getattr(result, name) for name in MATRICES], axis=1), 6)
+        now = timezone.now()
+        rows = []
+        for row, item_id in enumerate(self.item_ids):
+            item = net.item(row)
+            rows.append(
+                (
+                    self.plant_id,
+                    item_id,
+                    self.run.pk,
+                    starts,
+                    net.today,
+                    item.safety_stock,
+                    item.on_hand,
+                    stacked[row].tolist(),
+                    now,
+                )
+            )
+        return copy_rows(
+            MrpRecord,
+            (
+                "plant_id",
+                "item_id",
+                "run_id",
+                "bucket_starts",
+                "today_bucket",
+                "safety_stock",
+                "on_hand",
+                "rows",
+                "planned_at",
+            ),
+            rows,
+        )
