@@ -6,6 +6,7 @@ from decimal import Decimal
 from django.db import transaction
 
 from integrations.errors import ApplicationError
+from integrations.outbox import emit
 from integrations.ownership import WEFT, ownership_check
 from masterdata.boms import find_cycle, low_level_codes
 from masterdata.models import (
@@ -41,12 +42,24 @@ def _assign(instance, values: dict) -> bool:
 
 
 def _upsert(model, lookup: dict, values: dict):
+    """Create or change the row; returns it and whether anything was written."""
     instance = model.objects.select_for_update().filter(**lookup).first()
     if instance is None:
         return model.objects.create(**lookup, **values), True
     if _assign(instance, values):
         instance.save()
+        return instance, True
     return instance, False
+
+
+def _planning_changed(event_type: str, item: Item, plants: list[str]) -> None:
+    """Tell planning that an item's plan at these plants depends on changed master data."""
+    if plants:
+        emit(
+            event_type,
+            {"item": item.code, "plants": sorted(set(plants))},
+            key=f"item:{item.code}",
+        )
 
 
 @transaction.atomic
@@ -102,7 +115,7 @@ def item_upsert(
     """
     ownership_check(object_type="item", writer=writer)
     unit = resolve(UnitOfMeasure, base_uom, "base_uom")
-    item, _ = _upsert(
+    item, item_changed = _upsert(
         Item,
         {"code": code},
         {
@@ -114,8 +127,14 @@ def item_upsert(
     )
     if conversions is not None:
         _replace_item_conversions(item, conversions)
+    changed_plants = []
     for index, params in enumerate(plants or []):
-        _item_plant_upsert(item, params, f"plants[{index}]")
+        row, changed = _item_plant_upsert(item, params, f"plants[{index}]")
+        if changed:
+            changed_plants.append(row.plant.code)
+    if item_changed:
+        changed_plants += list(item.plants.values_list("plant__code", flat=True))
+    _planning_changed("item.changed", item, changed_plants)
     return item
 
 
@@ -144,7 +163,7 @@ def _replace_item_conversions(item: Item, conversions: list[dict]) -> None:
         stale.delete()
 
 
-def _item_plant_upsert(item: Item, params: dict, field: str) -> ItemPlant:
+def _item_plant_upsert(item: Item, params: dict, field: str) -> tuple[ItemPlant, bool]:
     plant = resolve(Plant, params["plant"], f"{field}.plant")
     rule = params.get("lot_size_rule", ItemPlant.LotSizeRule.LOT_FOR_LOT)
     values = {
@@ -166,8 +185,7 @@ def _item_plant_upsert(item: Item, params: dict, field: str) -> ItemPlant:
             "A period lot size needs lot_size_periods above zero.",
             {"field": f"{field}.lot_size_periods", "value": params.get("lot_size_periods")},
         )
-    item_plant, _ = _upsert(ItemPlant, {"item": item, "plant": plant}, values)
-    return item_plant
+    return _upsert(ItemPlant, {"item": item, "plant": plant}, values)
 
 
 def _optional_decimal(value) -> Decimal | None:
@@ -223,7 +241,7 @@ def sourcing_rule_upsert(
             f"valid_to {valid_to} is before valid_from {valid_from}.",
             {"field": "valid_to", "value": valid_to.isoformat()},
         )
-    rule, _ = _upsert(
+    rule, changed = _upsert(
         SourcingRule,
         {
             "item": resolve(Item, item, "item"),
@@ -242,6 +260,8 @@ def sourcing_rule_upsert(
             "valid_to": valid_to,
         },
     )
+    if changed:
+        _planning_changed("sourcing_rule.changed", rule.item, [rule.plant.code])
     return rule
 
 
@@ -307,6 +327,7 @@ def bom_upsert(
     )
     _replace_bom_lines(bom, lines)
     low_level_codes_recompute()
+    _planning_changed("bom.changed", parent_item, [plant_row.code])
     return bom
 
 

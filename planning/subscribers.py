@@ -66,7 +66,7 @@ def replan_after_forecast_activation(event) -> None:
     _request(data["plant"], items, f"forecast {data['plan']} {data['version']} active", event)
 
 
-@subscriber("item.changed", "bom.changed")
+@subscriber("item.changed", "bom.changed", "sourcing_rule.changed")
 def replan_after_master_change(event) -> None:
     data = event.data
     for plant in data.get("plants", []):

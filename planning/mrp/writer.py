@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 import numpy as np
+from django.db import connection
 from django.utils import timezone
 
 from integrations.bulk import copy_rows
@@ -66,13 +67,23 @@ class _Writer:
         return self.start + timedelta(weeks=int(bucket))
 
     def clear(self, *, full: bool) -> None:
-        scope = {"plant_id": self.plant_id}
-        if not full:
-            scope["item_id__in"] = self.item_ids
-        PlannedOrder.objects.filter(status=PlannedOrder.Status.PLANNED, **scope).delete()
-        MrpMessage.objects.filter(**scope).delete()
-        PegRow.objects.filter(**scope).delete()
-        MrpRecord.objects.filter(**scope).delete()
+        """Delete the items' stored plan in plain SQL: the ORM's delete would load every row."""
+        where, params = "plant_id = %s", [self.plant_id]
+        if full:
+            pass
+        elif connection.vendor == "postgresql":
+            where, params = f"{where} AND item_id = ANY(%s)", [*params, list(self.item_ids)]
+        else:
+            where += f" AND item_id IN ({', '.join(['%s'] * len(self.item_ids))})"
+            params += list(self.item_ids)
+        with connection.cursor() as cursor:
+            for model, extra in (
+                (MrpMessage, ""),
+                (PegRow, ""),
+                (MrpRecord, ""),
+                (PlannedOrder, " AND status = 'planned'"),
+            ):
+                cursor.execute(f'DELETE FROM "{model._meta.db_table}" WHERE {where}{extra}', params)
 
     def planned_orders(self) -> dict[tuple[int, int], tuple[str, int | None]]:
         """Insert the planned orders; (item row, due bucket) → (number, id)."""

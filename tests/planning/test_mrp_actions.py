@@ -198,3 +198,22 @@ def test_api_runs_records_atp_and_refusals(partner_key):
     read_only = APIClient()
     read_only.credentials(HTTP_AUTHORIZATION=f"Bearer {reader}")
     assert read_only.post("/api/v1/mrp/runs/", {"plant": "P100"}, format="json").status_code == 403
+
+
+def test_a_changed_lead_time_replans_the_item_by_net_change():
+    from masterdata.services import item_upsert
+
+    plant = bike_plant(wheel_on_hand="0")
+    order("SO-1", plant.bike, plant.plant, "10", week(6))
+    mrp_run_full(plant=plant.plant)
+    item_upsert(
+        code="WHEEL",
+        description="Wheel",
+        base_uom="EA",
+        item_type="buy",
+        plants=[{"plant": "P100", "lead_time_days": 21}],
+    )
+    run = MrpRun.objects.latest("id")
+    assert run.mode == MrpRun.Mode.NET_CHANGE and "item WHEEL changed" in run.trigger
+    # The sourcing rule's 14 days still win over the item's own lead time for a bought item.
+    assert PlannedOrder.objects.get(item=plant.wheel).release_date == week(3)
