@@ -170,7 +170,9 @@ def test_api_runs_records_atp_and_refusals(partner_key):
     atp = partner.get("/api/v1/atp/?item=BIKE&plant=P100")
     assert atp.status_code == 200 and len(atp.json()) == 52
     missing = partner.get("/api/v1/atp/?plant=P100")
-    assert missing.status_code == 400 and missing.json()["errors"] == [{"field": "item", "value": None}]
+    assert missing.status_code == 400 and missing.json()["errors"] == [
+        {"field": "item", "value": None}
+    ]
     unknown = partner.post("/api/v1/mrp/runs/", {"plant": "NOPE"}, format="json")
     assert unknown.status_code == 400 and unknown.json()["errors"][0]["value"] == "NOPE"
 
