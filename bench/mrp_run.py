@@ -167,7 +167,6 @@ def main() -> int:
             MrpMessage,
             MrpRecord,
             MrpRun,
-            PegRow,
             PlannedOrder,
         )
         from planning.runs import mrp_run_full, net_change_drain, net_change_request
@@ -182,10 +181,6 @@ def main() -> int:
                 MrpMessage: (
                     "plant_id", "item_id", "run_id", "kind", "date", "to_date", "quantity",
                     "reason", "po_line_id", "work_order_id", "planned_order_id",
-                ),
-                PegRow: (
-                    "plant_id", "item_id", "supply_kind", "supply_ref", "demand_kind",
-                    "demand_ref", "demand_item_id", "demand_date", "quantity",
                 ),
                 MrpRecord: (
                     "plant_id", "item_id", "run_id", "bucket_starts", "today_bucket",
@@ -209,8 +204,7 @@ def main() -> int:
         last = runs[-1]
         print(
             f"Full run at P100: {last.items_planned} items x 52 weeks, {last.planned_orders} "
-            f"planned orders, {last.exceptions} exceptions, "
-            f"{PegRow.objects.filter(plant=plant).count()} pegs; phases {last.timings}"
+            f"planned orders, {last.exceptions} exceptions; phases {last.timings}"
         )
         ratio = full / floor
         print(

@@ -187,7 +187,6 @@ def _execute(
         _phase(run, "plan", 1, 3, progress)
         mark = time.perf_counter()
         result = plan(loaded.inputs)
-        result.peg_table  # noqa: B018 - pegs are part of the plan the writer stores
         timings["plan_ms"] = _ms(mark)
         _phase(run, "write", 2, 3, progress)
         mark = time.perf_counter()

@@ -226,7 +226,7 @@ class PlannedOrderViewSet(PlanningView, viewsets.ReadOnlyModelViewSet):
         """The customer orders and forecast this planned order serves, through every level."""
         order = self.get_object()
         rows = end_demands(
-            plant_id=order.plant_id,
+            plant=order.plant,
             item_id=order.item_id,
             supply_kind="planned_order",
             supply_ref=order.number,

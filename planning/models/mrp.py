@@ -1,4 +1,4 @@
-"""MRP runs and the plan they leave: planned orders, records, action messages and pegs.
+"""MRP runs and the plan they leave: planned orders, records and action messages.
 
 The plan of an item at a plant is replaced whole whenever a run plans that item; firmed
 planned orders are the planner's and survive replanning.
@@ -112,8 +112,10 @@ class PlannedOrder(models.Model):
         RELEASED = "released"
 
     number = models.CharField(max_length=40, unique=True)
-    run = models.ForeignKey(MrpRun, null=True, on_delete=models.SET_NULL, related_name="+")
-    plant = models.ForeignKey(Plant, on_delete=models.PROTECT, related_name="+")
+    run = models.ForeignKey(
+        MrpRun, null=True, on_delete=models.SET_NULL, related_name="+", db_index=False
+    )
+    plant = models.ForeignKey(Plant, on_delete=models.PROTECT, related_name="+", db_index=False)
     item = models.ForeignKey(Item, on_delete=models.PROTECT, related_name="planned_orders")
     kind = models.CharField(max_length=4, choices=Kind.choices)
     quantity = models.DecimalField(**QUANTITY)
@@ -121,18 +123,33 @@ class PlannedOrder(models.Model):
     due_date = models.DateField()
     past_due = models.BooleanField(default=False, help_text="Released late: expedite it.")
     supplier = models.ForeignKey(
-        Supplier, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        Supplier, null=True, blank=True, on_delete=models.PROTECT, related_name="+", db_index=False
     )
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PLANNED)
     firmed_at = models.DateTimeField(null=True, blank=True)
     firmed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_index=False,
     )
     po_line = models.ForeignKey(
-        PurchaseOrderLine, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        PurchaseOrderLine,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_index=False,
     )
     work_order = models.ForeignKey(
-        WorkOrder, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        WorkOrder,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_index=False,
     )
     external_number = models.CharField(max_length=100, blank=True, help_text="The ERP's number.")
 
@@ -152,9 +169,11 @@ class PlannedOrder(models.Model):
 class MrpRecord(models.Model):
     """The time-phased record of one item at one plant: one list per row, one value per bucket."""
 
-    plant = models.ForeignKey(Plant, on_delete=models.CASCADE, related_name="+")
-    item = models.ForeignKey(Item, on_delete=models.CASCADE, related_name="+")
-    run = models.ForeignKey(MrpRun, null=True, on_delete=models.SET_NULL, related_name="+")
+    plant = models.ForeignKey(Plant, on_delete=models.CASCADE, related_name="+", db_index=False)
+    item = models.ForeignKey(Item, on_delete=models.CASCADE, related_name="+", db_index=False)
+    run = models.ForeignKey(
+        MrpRun, null=True, on_delete=models.SET_NULL, related_name="+", db_index=False
+    )
     bucket_starts = models.JSONField(help_text="ISO dates, one per bucket.")
     today_bucket = models.PositiveIntegerField(default=0)
     safety_stock = models.DecimalField(**QUANTITY, default=0)
@@ -184,9 +203,11 @@ class MrpMessage(models.Model):
         EXPEDITE = "expedite"
         LATE_CONFIRMATION = "late_confirmation"
 
-    plant = models.ForeignKey(Plant, on_delete=models.CASCADE, related_name="+")
-    item = models.ForeignKey(Item, on_delete=models.CASCADE, related_name="+")
-    run = models.ForeignKey(MrpRun, null=True, on_delete=models.SET_NULL, related_name="+")
+    plant = models.ForeignKey(Plant, on_delete=models.CASCADE, related_name="+", db_index=False)
+    item = models.ForeignKey(Item, on_delete=models.CASCADE, related_name="+", db_index=False)
+    run = models.ForeignKey(
+        MrpRun, null=True, on_delete=models.SET_NULL, related_name="+", db_index=False
+    )
     kind = models.CharField(max_length=20, choices=Kind.choices)
     date = models.DateField(help_text="Where the condition starts (the order's date, the need).")
     to_date = models.DateField(null=True, blank=True, help_text="Where to move the order.")
@@ -196,10 +217,15 @@ class MrpMessage(models.Model):
         PurchaseOrderLine, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
     )
     work_order = models.ForeignKey(
-        WorkOrder, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+        WorkOrder, null=True, blank=True, on_delete=models.CASCADE, related_name="+", db_index=False
     )
     planned_order = models.ForeignKey(
-        PlannedOrder, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+        PlannedOrder,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_index=False,
     )
 
     class Meta:
@@ -211,39 +237,3 @@ class MrpMessage(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.item_id}@{self.plant_id} {self.date}"
-
-
-class PegRow(models.Model):
-    """Part of a supply serving one demand one level up.
-
-    The supply is on hand, an open order (PO line or work order) or a planned order; the demand
-    is an independent demand (a customer order line or a forecast bucket) or a parent's planned
-    order. Chained upward, pegs lead to the end items and customer orders a supply serves.
-    """
-
-    class Supply(models.TextChoices):
-        ON_HAND = "on_hand"
-        PURCHASE_ORDER = "purchase_order"
-        WORK_ORDER = "work_order"
-        PLANNED_ORDER = "planned_order"
-
-    plant = models.ForeignKey(Plant, on_delete=models.CASCADE, related_name="+")
-    item = models.ForeignKey(Item, on_delete=models.CASCADE, related_name="+")
-    supply_kind = models.CharField(max_length=16, choices=Supply.choices)
-    supply_ref = models.CharField(max_length=60, blank=True, help_text="PO line, WO or PL number.")
-    demand_kind = models.CharField(
-        max_length=16, help_text="demand_order, forecast, or planned_order (a parent's)."
-    )
-    demand_ref = models.CharField(max_length=60)
-    demand_item = models.ForeignKey(Item, on_delete=models.CASCADE, related_name="+")
-    demand_date = models.DateField()
-    quantity = models.DecimalField(**QUANTITY)
-
-    class Meta:
-        indexes = [
-            models.Index(fields=["plant", "item"], name="peg_item_idx"),
-            models.Index(fields=["plant", "supply_kind", "supply_ref"], name="peg_supply_idx"),
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.supply_kind}:{self.supply_ref} → {self.demand_kind}:{self.demand_ref}"

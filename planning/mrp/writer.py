@@ -1,7 +1,8 @@
-"""Store a plan: planned orders, records, action messages and pegs of the items a run planned.
+"""Store a plan: planned orders, records and action messages of the items a run planned.
 
 The plan of those items is replaced whole, in the caller's transaction, with COPY on PostgreSQL;
-firmed and released planned orders are the planner's and stay.
+firmed and released planned orders are the planner's and stay. Pegs are not stored: they are
+derived from the stored plan when asked for (planning/pegging.py).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from django.db import connection
 from django.utils import timezone
 
 from integrations.bulk import copy_rows
-from planning.models import MrpMessage, MrpRecord, MrpRun, PegRow, PlannedOrder
+from planning.models import MrpMessage, MrpRecord, MrpRun, PlannedOrder
 from planning.mrp.loader import LoadedPlant
 from planning.mrp.result import MATRICES, PlanResult
 from planning.mrp.tables import (
@@ -22,18 +23,10 @@ from planning.mrp.tables import (
     EXCEPTION_KINDS,
     EXPEDITE,
     NONE,
-    ON_HAND,
     RESCHEDULE_IN,
     RESCHEDULE_OUT,
-    SCHEDULED_RECEIPT,
     SHORTAGE,
 )
-
-RECEIPT_SUPPLY = {
-    "purchase_order": PegRow.Supply.PURCHASE_ORDER,
-    "work_order": PegRow.Supply.WORK_ORDER,
-    "planned_order": PegRow.Supply.PLANNED_ORDER,
-}
 
 
 @dataclass(frozen=True)
@@ -41,7 +34,6 @@ class Written:
     items: int
     planned_orders: int
     exceptions: int
-    pegs: int
 
 
 def write_plan(run: MrpRun, loaded: LoadedPlant, result: PlanResult, *, full: bool) -> Written:
@@ -50,9 +42,8 @@ def write_plan(run: MrpRun, loaded: LoadedPlant, result: PlanResult, *, full: bo
     writer.clear(full=full)
     numbers = writer.planned_orders()
     exceptions = writer.messages(numbers)
-    pegs = writer.pegs(numbers)
     writer.records()
-    return Written(len(loaded.item_ids), len(numbers), exceptions, pegs)
+    return Written(len(loaded.item_ids), len(numbers), exceptions)
 
 
 class _Writer:
@@ -79,14 +70,13 @@ class _Writer:
         with connection.cursor() as cursor:
             for model, extra in (
                 (MrpMessage, ""),
-                (PegRow, ""),
                 (MrpRecord, ""),
                 (PlannedOrder, " AND status = 'planned'"),
             ):
                 cursor.execute(f'DELETE FROM "{model._meta.db_table}" WHERE {where}{extra}', params)
 
-    def planned_orders(self) -> dict[tuple[int, int], tuple[str, int | None]]:
-        """Insert the planned orders; (item row, due bucket) → (number, id)."""
+    def planned_orders(self) -> dict[tuple[int, int], str]:
+        """Insert the planned orders; (item row, due bucket) → number."""
         table, net = self.result.order_table, self.network
         today = net.today
         prefix = f"PL{self.run.pk}-"
@@ -139,22 +129,25 @@ class _Writer:
             ),
             rows,
         )
-        ids = (
-            dict(
-                PlannedOrder.objects.filter(run=self.run, plant_id=self.plant_id).values_list(
-                    "number", "id"
-                )
-            )
-            if rows
-            else {}
-        )
-        return {key: (number, ids.get(number)) for key, number in keys}
+        return dict(keys)
 
     def _receipt(self, item: int, ordinal: int):
         return self.loaded.receipts[self.network.receipt_id(item, ordinal)]
 
     def messages(self, numbers) -> int:
         table = self.result.exception_table
+        expedited = [
+            numbers[(item, bucket)]
+            for kind, item, bucket in zip(
+                table.kind.tolist(), table.item.tolist(), table.bucket.tolist(), strict=True
+            )
+            if kind == EXPEDITE
+        ]
+        ids = dict(
+            PlannedOrder.objects.filter(run=self.run, number__in=expedited).values_list(
+                "number", "id"
+            )
+        )
         rows = []
         for kind, item, bucket, to_bucket, quantity, receipt, detail in zip(
             table.kind.tolist(),
@@ -167,7 +160,7 @@ class _Writer:
             strict=True,
         ):
             order = None if receipt == NONE else self._receipt(item, receipt)
-            planned = numbers.get((item, bucket)) if kind == EXPEDITE else None
+            planned = numbers[(item, bucket)] if kind == EXPEDITE else None
             rows.append(
                 (
                     self.plant_id,
@@ -181,7 +174,7 @@ class _Writer:
                     order.object_id if order and order.kind == "purchase_order" else None,
                     order.object_id if order and order.kind == "work_order" else None,
                     (order.object_id if order and order.kind == "planned_order" else None)
-                    or (planned[1] if planned else None),
+                    or ids.get(planned),
                 )
             )
         return copy_rows(
@@ -220,7 +213,7 @@ class _Writer:
         if kind == CANCEL:
             return f"{name} due the week of {when} is not needed within the horizon: cancel."
         if kind == EXPEDITE:
-            number = planned[0] if planned else "Planned order"
+            number = planned or "Planned order"
             return (
                 f"{number} due the week of {when} should have been released the week of "
                 f"{self.day(detail).isoformat()}: release it today and expedite."
@@ -228,73 +221,6 @@ class _Writer:
         return (
             f"{name} is confirmed for the week of {when}, after its requested week "
             f"{self.day(detail).isoformat()} and its need the week of {to}."
-        )
-
-    def pegs(self, numbers) -> int:
-        table = self.result.peg_table
-        net = self.network
-        release_of = {
-            (item, due): release
-            for item, due, release in zip(
-                self.result.order_table.item.tolist(),
-                self.result.order_table.due.tolist(),
-                self.result.order_table.release.tolist(),
-                strict=True,
-            )
-        }
-        rows = []
-        for item, kind, ref, demand_item, demand_ref, edge, quantity in zip(
-            table.supply_item.tolist(),
-            table.supply_kind.tolist(),
-            table.supply_ref.tolist(),
-            table.demand_item.tolist(),
-            table.demand_ref.tolist(),
-            table.edge.tolist(),
-            table.quantity.tolist(),
-            strict=True,
-        ):
-            if kind == ON_HAND:
-                supply_kind, supply_ref = PegRow.Supply.ON_HAND, ""
-            elif kind == SCHEDULED_RECEIPT:
-                receipt = self._receipt(item, ref)
-                supply_kind, supply_ref = RECEIPT_SUPPLY[receipt.kind], receipt.number
-            else:
-                supply_kind, supply_ref = PegRow.Supply.PLANNED_ORDER, numbers[(item, ref)][0]
-            if edge == NONE:
-                demand = net.item(demand_item).demands[demand_ref]
-                demand_kind, demand_name = demand.source
-                demand_date = self.day(demand.bucket)
-            else:
-                demand_kind = "planned_order"
-                demand_name = numbers[(demand_item, demand_ref)][0]
-                demand_date = self.day(release_of[(demand_item, demand_ref)])
-            rows.append(
-                (
-                    self.plant_id,
-                    self.item_ids[item],
-                    supply_kind,
-                    supply_ref[:60],
-                    demand_kind,
-                    str(demand_name)[:60],
-                    self.item_ids[demand_item],
-                    demand_date,
-                    round(quantity, 6),
-                )
-            )
-        return copy_rows(
-            PegRow,
-            (
-                "plant_id",
-                "item_id",
-                "supply_kind",
-                "supply_ref",
-                "demand_kind",
-                "demand_ref",
-                "demand_item_id",
-                "demand_date",
-                "quantity",
-            ),
-            rows,
         )
 
     def records(self) -> int:

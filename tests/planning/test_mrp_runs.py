@@ -6,7 +6,7 @@ import pytest
 from django.db import connection
 
 from integrations.models import Event
-from planning.models import MrpMessage, MrpRecord, MrpRun, NetChangeRequest, PegRow, PlannedOrder
+from planning.models import MrpMessage, MrpRecord, MrpRun, NetChangeRequest, PlannedOrder
 from planning.pegging import end_demands
 from planning.runs import LOCK_NAMESPACE, mrp_run_full, net_change_drain, net_change_request
 from tests.planning.mrp_fixtures import bike_plant, order, week
@@ -57,9 +57,9 @@ def test_pegging_leads_from_a_component_to_the_customer_order():
     wheels = PlannedOrder.objects.get(item=plant.wheel)
 
     (end,) = end_demands(
-        plant_id=plant.plant.pk,
+        plant=plant.plant,
         item_id=plant.wheel.pk,
-        supply_kind=PegRow.Supply.PLANNED_ORDER,
+        supply_kind="planned_order",
         supply_ref=wheels.number,
     )
     assert (end.kind, end.ref, end.item_id, end.date) == (
