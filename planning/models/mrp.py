@@ -2,6 +2,11 @@
 
 The plan of an item at a plant is replaced whole whenever a run plans that item; firmed
 planned orders are the planner's and survive replanning.
+
+The plan's rows are derived, written in bulk by the writer from ids it has just read, and
+hundreds of thousands at a time: their references carry no database constraint (PostgreSQL
+would check each one at commit) and only the indexes their readers use. The ORM's on_delete
+still applies.
 """
 
 from django.conf import settings
@@ -113,17 +118,32 @@ class PlannedOrder(models.Model):
 
     number = models.CharField(max_length=40, unique=True)
     run = models.ForeignKey(
-        MrpRun, null=True, on_delete=models.SET_NULL, related_name="+", db_index=False
+        MrpRun,
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_index=False,
+        db_constraint=False,
     )
-    plant = models.ForeignKey(Plant, on_delete=models.PROTECT, related_name="+", db_index=False)
-    item = models.ForeignKey(Item, on_delete=models.PROTECT, related_name="planned_orders")
+    plant = models.ForeignKey(
+        Plant, on_delete=models.PROTECT, related_name="+", db_index=False, db_constraint=False
+    )
+    item = models.ForeignKey(
+        Item, on_delete=models.PROTECT, db_constraint=False, related_name="planned_orders"
+    )
     kind = models.CharField(max_length=4, choices=Kind.choices)
     quantity = models.DecimalField(**QUANTITY)
     release_date = models.DateField()
     due_date = models.DateField()
     past_due = models.BooleanField(default=False, help_text="Released late: expedite it.")
     supplier = models.ForeignKey(
-        Supplier, null=True, blank=True, on_delete=models.PROTECT, related_name="+", db_index=False
+        Supplier,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
+        db_constraint=False,
     )
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PLANNED)
     firmed_at = models.DateTimeField(null=True, blank=True)
@@ -169,10 +189,19 @@ class PlannedOrder(models.Model):
 class MrpRecord(models.Model):
     """The time-phased record of one item at one plant: one list per row, one value per bucket."""
 
-    plant = models.ForeignKey(Plant, on_delete=models.CASCADE, related_name="+", db_index=False)
-    item = models.ForeignKey(Item, on_delete=models.CASCADE, related_name="+", db_index=False)
+    plant = models.ForeignKey(
+        Plant, on_delete=models.CASCADE, related_name="+", db_index=False, db_constraint=False
+    )
+    item = models.ForeignKey(
+        Item, on_delete=models.CASCADE, related_name="+", db_index=False, db_constraint=False
+    )
     run = models.ForeignKey(
-        MrpRun, null=True, on_delete=models.SET_NULL, related_name="+", db_index=False
+        MrpRun,
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_index=False,
+        db_constraint=False,
     )
     bucket_starts = models.JSONField(help_text="ISO dates, one per bucket.")
     today_bucket = models.PositiveIntegerField(default=0)
@@ -203,10 +232,19 @@ class MrpMessage(models.Model):
         EXPEDITE = "expedite"
         LATE_CONFIRMATION = "late_confirmation"
 
-    plant = models.ForeignKey(Plant, on_delete=models.CASCADE, related_name="+", db_index=False)
-    item = models.ForeignKey(Item, on_delete=models.CASCADE, related_name="+", db_index=False)
+    plant = models.ForeignKey(
+        Plant, on_delete=models.CASCADE, related_name="+", db_index=False, db_constraint=False
+    )
+    item = models.ForeignKey(
+        Item, on_delete=models.CASCADE, related_name="+", db_index=False, db_constraint=False
+    )
     run = models.ForeignKey(
-        MrpRun, null=True, on_delete=models.SET_NULL, related_name="+", db_index=False
+        MrpRun,
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_index=False,
+        db_constraint=False,
     )
     kind = models.CharField(max_length=20, choices=Kind.choices)
     date = models.DateField(help_text="Where the condition starts (the order's date, the need).")
@@ -214,10 +252,21 @@ class MrpMessage(models.Model):
     quantity = models.DecimalField(**QUANTITY)
     reason = models.CharField(max_length=300)
     po_line = models.ForeignKey(
-        PurchaseOrderLine, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+        PurchaseOrderLine,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        db_constraint=False,
+        related_name="+",
     )
     work_order = models.ForeignKey(
-        WorkOrder, null=True, blank=True, on_delete=models.CASCADE, related_name="+", db_index=False
+        WorkOrder,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_index=False,
+        db_constraint=False,
     )
     planned_order = models.ForeignKey(
         PlannedOrder,
@@ -226,6 +275,7 @@ class MrpMessage(models.Model):
         on_delete=models.CASCADE,
         related_name="+",
         db_index=False,
+        db_constraint=False,
     )
 
     class Meta:
