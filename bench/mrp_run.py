@@ -126,8 +126,11 @@ def floor_seconds(plant, run) -> float:
             cursor.fetchall()
     try:
         with transaction.atomic():
+            with connection.cursor() as cursor:
+                for model in outputs:
+                    table = model._meta.db_table
+                    cursor.execute(f'DELETE FROM "{table}" WHERE plant_id = %s', [plant.pk])
             for model, rows in outputs.items():
-                model.objects.filter(plant=plant).delete()
                 copy_rows(model, OUTPUT_COLUMNS[model], rows)
             raise _Rollback
     except _Rollback:

@@ -3,6 +3,7 @@
 import json
 from collections.abc import Iterable, Sequence
 
+import numpy as np
 from django.db import connection, models
 
 
@@ -40,3 +41,55 @@ def _field_name(model, attname: str) -> str:
         if field.attname == attname:
             return field.name
     raise ValueError(f"{model.__name__} has no column {attname!r}")
+
+
+def copy_columns(model: type[models.Model], columns: dict[str, Sequence]) -> int:
+    """Insert rows given column by column (lists or NumPy arrays, all of one length).
+
+    On PostgreSQL the columns become one COPY text block without a Python object per row; the
+    values must already be what the column stores (ids, numbers, dates, strings, bytes, None).
+    """
+    names = list(columns)
+    count = len(columns[names[0]]) if names else 0
+    if count == 0:
+        return 0
+    if connection.vendor != "postgresql":
+        values = [c.tolist() if isinstance(c, np.ndarray) else list(c) for c in columns.values()]
+        return copy_rows(model, names, zip(*values, strict=True))
+    texts = [_copy_text(column) for column in columns.values()]
+    table = model._meta.db_table
+    fields = ", ".join(f'"{model._meta.get_field(_field_name(model, c)).column}"' for c in names)
+    with (
+        connection.cursor() as cursor,
+        cursor.cursor.copy(f'COPY "{table}" ({fields}) FROM STDIN') as copy,
+    ):
+        for start in range(0, count, 50_000):
+            block = zip(*(text[start : start + 50_000] for text in texts), strict=True)
+            copy.write("".join("\t".join(row) + "\n" for row in block))
+    return count
+
+
+def _copy_text(column) -> list[str]:
+    """COPY text format of one column: \\N for null, t/f, escaped strings, hex bytea."""
+    if isinstance(column, np.ndarray):
+        if column.dtype == bool:
+            return np.where(column, "t", "f").tolist()
+        return column.astype(str).tolist()
+    return [_copy_value(value) for value in column]
+
+
+def _copy_value(value) -> str:
+    if value is None:
+        return "\\N"
+    if value is True or value is False:
+        return "t" if value else "f"
+    if isinstance(value, bytes | bytearray | memoryview):
+        return "\\\\x" + bytes(value).hex()
+    if isinstance(value, str):
+        return (
+            value.replace("\\", "\\\\")
+            .replace("\t", "\\t")
+            .replace("\n", "\\n")
+            .replace("\r", "\\r")
+        )
+    return str(value)

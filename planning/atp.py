@@ -57,7 +57,7 @@ def atp_for(*, item, plant) -> list[AtpBucket]:
             f"{item.code} has no plan at {plant.code} yet: run MRP first.",
             {"field": "item", "value": item.code},
         )
-    starts = [date.fromisoformat(day) for day in record.bucket_starts]
+    starts = record.bucket_starts
     rows = record.rows
     supply = [rows[SCHEDULED][b] + rows[PLANNED][b] for b in range(len(starts))]
     orders = [0.0] * len(starts)

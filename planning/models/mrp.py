@@ -9,6 +9,9 @@ would check each one at commit) and only the indexes their readers use. The ORM'
 still applies.
 """
 
+from datetime import date, timedelta
+
+import numpy as np
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -116,7 +119,7 @@ class PlannedOrder(models.Model):
         FIRMED = "firmed"
         RELEASED = "released"
 
-    number = models.CharField(max_length=40, unique=True)
+    number = models.CharField(max_length=40)
     run = models.ForeignKey(
         MrpRun,
         null=True,
@@ -129,7 +132,11 @@ class PlannedOrder(models.Model):
         Plant, on_delete=models.PROTECT, related_name="+", db_index=False, db_constraint=False
     )
     item = models.ForeignKey(
-        Item, on_delete=models.PROTECT, db_constraint=False, related_name="planned_orders"
+        Item,
+        on_delete=models.PROTECT,
+        db_constraint=False,
+        db_index=False,
+        related_name="planned_orders",
     )
     kind = models.CharField(max_length=4, choices=Kind.choices)
     quantity = models.DecimalField(**QUANTITY)
@@ -179,6 +186,8 @@ class PlannedOrder(models.Model):
             models.Index(fields=["plant", "item", "status"], name="planned_order_item_idx"),
         ]
         constraints = [
+            # A constraint, not unique=True: that would add a second, LIKE-pattern index.
+            models.UniqueConstraint(fields=["number"], name="planned_order_number_unique"),
             models.CheckConstraint(condition=Q(quantity__gt=0), name="planned_quantity_gt_0"),
         ]
 
@@ -203,12 +212,13 @@ class MrpRecord(models.Model):
         db_index=False,
         db_constraint=False,
     )
-    bucket_starts = models.JSONField(help_text="ISO dates, one per bucket.")
+    first_bucket = models.DateField(help_text="Monday of the first weekly bucket.")
+    bucket_count = models.PositiveIntegerField()
     today_bucket = models.PositiveIntegerField(default=0)
     safety_stock = models.DecimalField(**QUANTITY, default=0)
     on_hand = models.DecimalField(**QUANTITY, default=0, help_text="Available at the run.")
-    rows = models.JSONField(
-        help_text="gross, receipts, projected, net, planned receipts, releases."
+    values = models.BinaryField(
+        help_text="float64 rows × buckets: gross, receipts, projected, net, planned receipts, releases."
     )
     planned_at = models.DateTimeField(auto_now=True)
 
@@ -219,6 +229,16 @@ class MrpRecord(models.Model):
 
     def __str__(self) -> str:
         return f"record {self.item_id}@{self.plant_id}"
+
+    @property
+    def bucket_starts(self) -> list[date]:
+        return [self.first_bucket + timedelta(weeks=week) for week in range(self.bucket_count)]
+
+    @property
+    def rows(self) -> list[list[float]]:
+        """The six rows of the record, one value per bucket."""
+        values = np.frombuffer(bytes(self.values), dtype="<f8")
+        return values.reshape(6, self.bucket_count).tolist()
 
 
 class MrpMessage(models.Model):

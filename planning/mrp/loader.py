@@ -128,6 +128,11 @@ class _Reader:
         buckets = self.horizon.bucket_count
         for item_id in item_ids:
             row = parameters[item_id]
+            stock = float(on_hand.get(item_id, 0))
+            if stock < 0:
+                # Stock booked below zero is owed already: a requirement now, not a negative start.
+                demands[item_id].append((0, -stock, ("stock", "negative on hand")))
+                stock = 0.0
             make = row["item__item_type"] == Item.ItemType.MAKE
             supplier = suppliers.get(item_id)
             lead_days, minimum, multiple = (
@@ -146,7 +151,7 @@ class _Reader:
                     low_level_code=row["item__low_level_code"],
                     make_or_buy="make" if make else "buy",
                     lead_time=records.lead_time_buckets(lead_days, 7),
-                    on_hand=float(on_hand.get(item_id, 0)),
+                    on_hand=stock,
                     safety_stock=float(row["safety_stock"]),
                     lot_sizing=_lot_sizing(row),
                     minimum_order_quantity=float(minimum),

@@ -14,7 +14,7 @@ import numpy as np
 from django.db import connection
 from django.utils import timezone
 
-from integrations.bulk import copy_rows
+from integrations.bulk import copy_columns, copy_rows
 from planning.models import MrpMessage, MrpRecord, MrpRun, PlannedOrder
 from planning.mrp.loader import LoadedPlant
 from planning.mrp.result import MATRICES, PlanResult
@@ -76,60 +76,39 @@ class _Writer:
                 cursor.execute(f'DELETE FROM "{model._meta.db_table}" WHERE {where}{extra}', params)
 
     def planned_orders(self) -> dict[tuple[int, int], str]:
-        """Insert the planned orders; (item row, due bucket) → number."""
+        """Insert the planned orders, column by column; (item row, due bucket) → number."""
         table, net = self.result.order_table, self.network
-        today = net.today
-        prefix = f"PL{self.run.pk}-"
-        keys, rows = [], []
-        for seq, (item, quantity, release, due, planned_release) in enumerate(
-            zip(
-                table.item.tolist(),
-                table.quantity.tolist(),
-                table.release.tolist(),
-                table.due.tolist(),
-                table.planned_release.tolist(),
-                strict=True,
-            ),
-            start=1,
-        ):
-            make = bool(net.is_make[item])
-            number = f"{prefix}{seq}"
-            keys.append(((item, due), number))
-            rows.append(
-                (
-                    number,
-                    self.run.pk,
-                    self.plant_id,
-                    self.item_ids[item],
-                    PlannedOrder.Kind.MAKE if make else PlannedOrder.Kind.BUY,
-                    round(quantity, 6),
-                    self.day(release),
-                    self.day(due),
-                    planned_release < today,
-                    None if make else net.supplier_ids[item],
-                    PlannedOrder.Status.PLANNED,
-                    "",
-                )
-            )
-        copy_rows(
+        count = table.item.size
+        if count == 0:
+            return {}
+        numbers = [f"PL{self.run.pk}-{seq}" for seq in range(1, count + 1)]
+        days = np.array([self.day(b).isoformat() for b in range(net.bucket_count)])
+        make = net.is_make[table.item]
+        item_ids = np.array(self.item_ids)[table.item]
+        suppliers = [
+            None if m else net.supplier_ids[i]
+            for m, i in zip(make.tolist(), table.item.tolist(), strict=True)
+        ]
+        copy_columns(
             PlannedOrder,
-            (
-                "number",
-                "run_id",
-                "plant_id",
-                "item_id",
-                "kind",
-                "quantity",
-                "release_date",
-                "due_date",
-                "past_due",
-                "supplier_id",
-                "status",
-                "external_number",
-            ),
-            rows,
+            {
+                "number": numbers,
+                "run_id": np.full(count, self.run.pk),
+                "plant_id": np.full(count, self.plant_id),
+                "item_id": item_ids,
+                "kind": np.where(make, PlannedOrder.Kind.MAKE, PlannedOrder.Kind.BUY),
+                "quantity": np.round(table.quantity, 6),
+                "release_date": days[table.release],
+                "due_date": days[table.due],
+                "past_due": table.planned_release < net.today,
+                "supplier_id": suppliers,
+                "status": np.full(count, PlannedOrder.Status.PLANNED),
+                "external_number": np.full(count, ""),
+            },
         )
-        return dict(keys)
+        return dict(
+            zip(zip(table.item.tolist(), table.due.tolist(), strict=True), numbers, strict=True)
+        )
 
     def _receipt(self, item: int, ordinal: int):
         return self.loaded.receipts[self.network.receipt_id(item, ordinal)]
@@ -224,38 +203,27 @@ class _Writer:
         )
 
     def records(self) -> int:
+        """One record per item: the six rows as float64 bytes, bucket after bucket."""
         net, result = self.network, self.result
-        starts = [self.day(b).isoformat() for b in range(net.bucket_count)]
-        stacked = np.round(np.stack([getattr(result, name) for name in MATRICES], axis=1), 6)
-        now = timezone.now()
-        rows = []
-        for row, item_id in enumerate(self.item_ids):
-            item = net.item(row)
-            rows.append(
-                (
-                    self.plant_id,
-                    item_id,
-                    self.run.pk,
-                    starts,
-                    net.today,
-                    item.safety_stock,
-                    item.on_hand,
-                    stacked[row].tolist(),
-                    now,
-                )
+        stacked = np.stack([getattr(result, name) for name in MATRICES], axis=1)
+        values = np.ascontiguousarray(np.round(stacked, 6), dtype="<f8")
+        count = len(self.item_ids)
+        return (
+            copy_columns(
+                MrpRecord,
+                {
+                    "plant_id": np.full(count, self.plant_id),
+                    "item_id": np.array(self.item_ids),
+                    "run_id": np.full(count, self.run.pk),
+                    "first_bucket": np.full(count, self.start.isoformat()),
+                    "bucket_count": np.full(count, net.bucket_count),
+                    "today_bucket": np.full(count, net.today),
+                    "safety_stock": net.safety_stock,
+                    "on_hand": net.on_hand,
+                    "values": [values[row].tobytes() for row in range(count)],
+                    "planned_at": [timezone.now().isoformat()] * count,
+                },
             )
-        return copy_rows(
-            MrpRecord,
-            (
-                "plant_id",
-                "item_id",
-                "run_id",
-                "bucket_starts",
-                "today_bucket",
-                "safety_stock",
-                "on_hand",
-                "rows",
-                "planned_at",
-            ),
-            rows,
+            if count
+            else 0
         )
