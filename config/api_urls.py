@@ -8,4 +8,5 @@ urlpatterns = [
     path("", include("masterdata.api.urls")),
     path("", include("procurement.api.urls")),
     path("", include("execution.api.urls")),
+    path("", include("planning.api.urls")),
 ]
