@@ -16,6 +16,7 @@ from integrations.ownership import WEFT, ownership_check
 from masterdata.models import Item, Plant
 from masterdata.units import UnitConverter
 from planning.models import DemandOrder, DemandOrderLine
+from planning.services.forecasts import quantity_text
 
 Line = DemandOrderLine
 CHANGED_EVENT = "demand_order.changed"
@@ -70,9 +71,8 @@ def _parsed_lines(lines: list[dict]) -> list[dict]:
                 f"{at}.quantity", str(line["quantity"]), "must be a decimal number."
             ) from error
         if not entered.is_finite() or entered <= 0:
-            raise _bad(
-                f"{at}.quantity", str(line["quantity"]), f"must be above zero; {entered} was given."
-            )
+            shown = quantity_text(entered) if entered.is_finite() else str(entered)
+            raise _bad(f"{at}.quantity", shown, f"must be above zero; {shown} was given.")
         uom = str(line["uom"])
         try:
             amount = converter.convert(

@@ -158,9 +158,10 @@ def _lines_in_base_units(bucket: str, lines: list[dict]) -> list[_Line]:
                 {"field": f"{at}.quantity", "value": str(line["quantity"])},
             ) from error
         if not entered.is_finite() or entered < 0:
+            shown = quantity_text(entered) if entered.is_finite() else str(entered)
             raise ApplicationError(
-                f"{at}.quantity must be zero or more; {line['quantity']} was given.",
-                {"field": f"{at}.quantity", "value": str(line["quantity"])},
+                f"{at}.quantity must be zero or more; {shown} was given.",
+                {"field": f"{at}.quantity", "value": shown},
             )
         uom = str(line.get("uom") or item.base_uom.code)
         try:
