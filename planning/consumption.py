@@ -1,9 +1,9 @@
 """Forecast consumption: which demand MRP plans per item at a plant.
 
 Customer order lines consume the active forecast of their item around their due date: first
-the bucket holding the due date, then earlier buckets starting within the plant's backward
+the bucket holding the due date, then earlier buckets reaching into the plant's backward
 window (nearest first), then later buckets starting within the forward window (nearest
-first). What the orders do not consume stays as forecast demand, so per bucket the demand
+first); windows count calendar days. What the orders do not consume stays as forecast demand, so per bucket the demand
 planned is the greater of remaining forecast and orders, and nothing is counted twice.
 
 `consume` is the pure core over plain data; `planned_demand` loads its input with three
@@ -95,7 +95,7 @@ def _consumption_order(
     if index >= 0 and buckets[index].period_end > due:
         chosen.append(index)
         index -= 1
-    while index >= 0 and starts[index] >= first_back:
+    while index >= 0 and buckets[index].period_end > first_back:
         chosen.append(index)
         index -= 1
     last_forward = due + timedelta(days=forward)
