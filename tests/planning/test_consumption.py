@@ -252,7 +252,7 @@ def test_property_a_window_wide_enough_plans_the_greater_of_all_orders_and_all_f
 
 
 @pytest.mark.django_db
-def test_planned_demand_reads_the_active_forecast_and_open_orders_in_three_queries(
+def test_planned_demand_reads_the_active_forecast_and_open_orders_in_four_queries(
     django_assert_max_num_queries,
 ):
     shop = world()
@@ -288,7 +288,7 @@ def test_planned_demand_reads_the_active_forecast_and_open_orders_in_three_queri
             status=status,
         )
 
-    with django_assert_max_num_queries(3):
+    with django_assert_max_num_queries(4):
         planned = planned_demand(
             shop["P100"], item_ids=None, start=date(2026, 6, 3), end=date(2026, 6, 30)
         )
