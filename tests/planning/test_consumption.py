@@ -166,8 +166,8 @@ def test_earlier_orders_consume_first_and_past_due_orders_come_on_start():
 
     assert trail[0].order_ref == "SO-1/1"
     assert [(p.date, p.quantity, p.source_ref) for p in planned if p.source_kind != "forecast"] == [
-        (day(16), 80, "SO-2/1"),
         (day(8), 50, "SO-1/1"),
+        (day(16), 80, "SO-2/1"),
     ]
     # week 1 has ended by `start` and is not planned; weeks 2 and 3 keep what the orders left
     assert remaining_forecast(planned) == {day(8): 100, day(15): 20}
