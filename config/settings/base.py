@@ -168,6 +168,8 @@ SPECTACULAR_SETTINGS = {
         "WorkOrderStatusEnum": "execution.models.WorkOrder.Status",
         "InventoryMismatchStatusEnum": "execution.models.InventoryMismatch.Status",
         "InventoryMismatchResolutionEnum": "execution.models.InventoryMismatch.Resolution",
+        "ForecastVersionStatusEnum": "planning.models.ForecastVersion.Status",
+        "ForecastBucketEnum": "planning.models.ForecastVersion.Bucket",
     },
 }
 
