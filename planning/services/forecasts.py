@@ -271,23 +271,29 @@ def forecast_publish(
         forecast.submitted_by = None
     forecast.save()
     _write_lines(forecast, base_lines)
-    _apply_policy(forecast, source_system)
-    return forecast
+    return _apply_policy(forecast, source_system)
 
 
-def _apply_policy(forecast: ForecastVersion, source_system: str) -> None:
+def _apply_policy(forecast: ForecastVersion, source_system: str) -> ForecastVersion:
     if forecast.status != Status.SUBMITTED or source_system == WEFT:
-        return
+        return forecast
     policy = ForecastPolicy.objects.filter(system__code=source_system).first()
     if policy is None or not policy.auto_approve:
-        return
+        return forecast
+    return forecast_approve_by_policy(forecast=forecast, activate=policy.auto_activate)
+
+
+@transaction.atomic
+def forecast_approve_by_policy(*, forecast: ForecastVersion, activate: bool) -> ForecastVersion:
+    """Approve a submitted version without a planner (a source system's policy, the demo)."""
+    forecast = _locked(forecast)
+    _refuse_status(forecast, [Status.SUBMITTED], "is approved")
     forecast.status = Status.APPROVED
     forecast.approved_at = timezone.now()
     forecast.approved_by = None
     forecast.approved_by_policy = True
     forecast.save()
-    if policy.auto_activate:
-        _activate(forecast)
+    return _activate(forecast) if activate else forecast
 
 
 def forecast_upload(*, plan, plant, version, bucket, rows, acting_user) -> ForecastVersion:
@@ -343,8 +349,7 @@ def forecast_submit(*, forecast: ForecastVersion, acting_user=None) -> ForecastV
     forecast.submitted_at = timezone.now()
     forecast.submitted_by = _user_or_none(acting_user)
     forecast.save()
-    _apply_policy(forecast, forecast.source_system)
-    return forecast
+    return _apply_policy(forecast, forecast.source_system)
 
 
 @transaction.atomic
