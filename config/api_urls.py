@@ -8,5 +8,6 @@ urlpatterns = [
     path("", include("masterdata.api.urls")),
     path("", include("procurement.api.urls")),
     path("", include("execution.api.urls")),
+    path("", include("planning.api.urls")),
     path("", include("planning.api.mrp_urls")),
 ]

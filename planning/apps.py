@@ -5,4 +5,5 @@ class PlanningConfig(AppConfig):
     name = "planning"
 
     def ready(self) -> None:
-        from planning import subscribers  # noqa: F401  (registers the net-change subscribers)
+        # Registers the inbound handlers, the accuracy task and the net-change subscribers.
+        from planning import accuracy, inbound, subscribers  # noqa: F401

@@ -174,6 +174,8 @@ SPECTACULAR_SETTINGS = {
         "MrpRunStatusEnum": "planning.models.MrpRun.Status",
         "PlannedOrderStatusEnum": "planning.models.PlannedOrder.Status",
         "InventoryMismatchResolutionEnum": "execution.models.InventoryMismatch.Resolution",
+        "ForecastVersionStatusEnum": "planning.models.ForecastVersion.Status",
+        "ForecastBucketEnum": "planning.models.ForecastVersion.Bucket",
     },
 }
 
@@ -229,6 +231,12 @@ CELERY_BEAT_SCHEDULE: dict = {
         "task": "execution.tasks.poll_inventory_snapshots",
         "schedule": 60.0,
         "options": {"expires": 50},
+    },
+    # Periods end at midnight; once an hour keeps the KPI page within the day's orders.
+    "planning-refresh-forecast-accuracy": {
+        "task": "planning.accuracy.refresh_forecast_accuracy",
+        "schedule": 3600.0,
+        "options": {"expires": 3000},
     },
 }
 

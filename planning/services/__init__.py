@@ -1,0 +1,1 @@
+"""Every write to planning data, one module per subject (forecasts, demand orders, ...)."""
