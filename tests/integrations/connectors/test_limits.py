@@ -27,7 +27,7 @@ def _calls(api, count: int, times) -> None:
 def test_the_rate_per_second_is_shared_by_separate_processes(make_connector):
     # given a system allowed 5 calls a second
     api = make_connector(api_options={"requests_per_second": 5}).api
-    api.system  # loaded before the fork; the children only talk to Redis
+    assert api.system.code == "ERP-EU"  # loaded before the fork: the children only use Redis
 
     # when two processes each make 10 calls as fast as the limit lets them
     context = multiprocessing.get_context("fork")
