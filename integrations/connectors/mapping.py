@@ -143,9 +143,11 @@ def mapping_version_activate(*, version: MappingVersion) -> Mapping:
         MappingVersion.objects.select_for_update().select_related("mapping").get(pk=version.pk)
     )
     if not version.passed_test():
+        first = version.test_errors[0] if version.test_errors else {}
+        where = f"{first['field']}: " if first.get("field") else ""
         detail = (
-            f"its test failed: {version.test_errors[0]['message']}"
-            if version.test_errors
+            f"its test failed: {where}{first['message'].rstrip('.')}"
+            if first
             else "it was not tested since its last change"
         )
         raise ApplicationError(
