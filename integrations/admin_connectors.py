@@ -42,12 +42,21 @@ class PartnerApiForm(forms.ModelForm):
 
     class Meta:
         model = PartnerApi
-        exclude = [
-            "circuit",
-            "consecutive_failures",
-            "circuit_opened_at",
-            "last_probe_at",
-            "last_failure",
+        fields = [
+            "system",
+            "base_url",
+            "auth_kind",
+            "api_key_header",
+            "username",
+            "secret",
+            "token_url",
+            "scope",
+            "timeout_seconds",
+            "requests_per_second",
+            "requests_per_day",
+            "max_concurrency",
+            "failure_threshold",
+            "probe_after_seconds",
         ]
 
     def clean(self):
@@ -301,7 +310,19 @@ class ApiCallForm(forms.ModelForm):
 
     class Meta:
         model = ApiCall
-        fields = "__all__"
+        fields = [
+            "api",
+            "name",
+            "event_types",
+            "method",
+            "path_template",
+            "mapping",
+            "document_number_path",
+            "object_type",
+            "object_key_path",
+            "enabled",
+            "max_attempts",
+        ]
 
     def clean_mapping(self):
         mapping = self.cleaned_data["mapping"]

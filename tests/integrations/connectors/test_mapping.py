@@ -37,7 +37,7 @@ def test_a_version_is_activated_only_after_its_sample_passed(mapping):
         mapping_version_activate(version=broken)
     tested = mapping_version_test(version=broken)
     assert tested.test_errors[0]["field"] == "data.base_uom"
-    with pytest.raises(ApplicationError, match="its test failed: .*base_uom"):
+    with pytest.raises(ApplicationError, match=r"its test failed: data\.base_uom"):
         mapping_version_activate(version=tested)
 
     # when a corrected version passes its test
