@@ -1,6 +1,7 @@
 """Fixtures for connector tests: the stand-in ERP on a free port, ERP-EU owning items, its API."""
 
 import pytest
+import redis
 from django.db import connection
 
 from integrations.connectors.demo import ITEM_MAPPING, mapping_ready
@@ -9,17 +10,17 @@ from integrations.connectors.services import connector_create, partner_api_confi
 from integrations.connectors.standin import EPOCH, StandinErp, item_record
 from integrations.models import Connector, Mapping
 from integrations.services import ownership_set
+from tests.celery_worker import BROKER_URL as WORKER_BROKER_URL
 from tests.factories import ExternalSystemFactory, PlantFactory, UnitFactory
 
 
 @pytest.fixture(autouse=True)
-def clean_shared_store(db):
+def clean_shared_store():
     """Rate counters, pauses, tokens and locks of earlier tests must not leak into this one."""
-    client = shared_store().client
     pattern = f"weft:conn:{connection.settings_dict['NAME']}:*"
-    for name in client.scan_iter(pattern):
-        client.delete(name)
-    yield
+    for client in (shared_store().client, redis.Redis.from_url(WORKER_BROKER_URL)):
+        for name in client.scan_iter(pattern):
+            client.delete(name)
 
 
 @pytest.fixture
