@@ -11,6 +11,7 @@ stores nothing new, then prints records per second (floor: 1,000/s). Exits 1 on 
 """
 
 import argparse
+import os
 import subprocess
 import sys
 import time
@@ -111,12 +112,14 @@ def main() -> int:
                 page_attempts=6,
             )
             pages = -(-arguments.items // arguments.page_size)
-            with tqdm(total=pages, desc="pull", unit="page") as bar:
+            with tqdm(total=pages, desc="pull", unit="page", mininterval=2) as bar:
 
                 def progress(run) -> None:
                     bar.update(run.pages - bar.n)
 
+                cpu_before = time.process_time()
                 run = connector_sync(connector=connector, trigger="bench", progress=progress)
+                cpu_seconds = time.process_time() - cpu_before
             rerun = connector_sync(connector=connector, trigger="bench")
         finally:
             standin.terminate()
@@ -128,10 +131,7 @@ def main() -> int:
         total = stored.count()
         keys = stored.values("idempotency_key").distinct().count()
         codes = (
-            stored.values("envelope__data__code")
-            .annotate(n=Count("id"))
-            .filter(n__gt=1)
-            .count()
+            stored.values("envelope__data__code").annotate(n=Count("id")).filter(n__gt=1).count()
         )
         connector.refresh_from_db()
         expected_watermark = EPOCH.timestamp() + arguments.items
@@ -155,6 +155,11 @@ def main() -> int:
             f"(floor {FLOOR_RECORDS_PER_SECOND:,}/s); {run.retries} retried answers "
             f"(429/500 at a {arguments.failure_rate:.0%} rate); "
             f"error: {run.error or 'none'}"
+        )
+        print(
+            f"this process used {cpu_seconds:.1f} CPU seconds for it "
+            f"({run.records / cpu_seconds:,.0f} records per CPU second); load average "
+            f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} cores"
         )
         print(
             f"rerun: {rerun.records:,} records in the overlap window, {rerun.new} new, "
