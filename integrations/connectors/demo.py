@@ -57,7 +57,7 @@ REQUISITION_MAPPING = """{
 REQUISITION_SAMPLE = {
     "number": "PLN-000001",
     "kind": "buy",
-    "item": "M-000001",
+    "item": "SM-000001",
     "plant": "P100",
     "quantity": "120",
     "uom": "EA",

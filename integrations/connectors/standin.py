@@ -14,7 +14,7 @@ request and how often it was asked, so a run is reproducible) answers 429 with R
 
     with StandinErp(items=1000, auth="oauth2") as erp:
         erp.url          # http://127.0.0.1:<port>/api/v1
-        erp.touch(["M-000007"])   # changes a record (updated_at = now)
+        erp.touch(["SM-000007"])   # changes a record (updated_at = now)
 
 `manage.py run_erp_standin` serves one for the demo.
 """
@@ -54,8 +54,8 @@ def item_record(number: int, updated_at: datetime) -> dict:
     """An item as the ERP keeps it: its own field names and codes, quantities as strings."""
     make = number % 5 == 0
     return {
-        "id": f"M-{number:06d}",
-        "material": f"M-{number:06d}",
+        "id": f"SM-{number:06d}",
+        "material": f"SM-{number:06d}",
         "text": f"Material {number}",
         "unit": "KG" if number % 7 == 0 else "EA",
         "procurement_type": "E" if make else "F",
@@ -86,7 +86,7 @@ def purchase_order_record(number: int, updated_at: datetime) -> dict:
         "items": [
             {
                 "item_no": 10,
-                "material": f"M-{1 + number % 500:06d}",
+                "material": f"SM-{1 + number % 500:06d}",
                 "quantity": str(10 * (1 + number % 9)),
                 "unit": "EA",
                 "net_price": "12.50",
@@ -100,9 +100,9 @@ def purchase_order_record(number: int, updated_at: datetime) -> dict:
 
 def inventory_record(number: int, updated_at: datetime) -> dict:
     return {
-        "id": f"{PLANTS[number % 2]}-M-{number:06d}",
+        "id": f"{PLANTS[number % 2]}-SM-{number:06d}",
         "plant": PLANTS[number % 2],
-        "material": f"M-{number:06d}",
+        "material": f"SM-{number:06d}",
         "unrestricted": str(number % 300),
         "unit": "EA",
         "updated_at": _iso(updated_at),

@@ -41,4 +41,4 @@ def test_with_the_stand_in_running_the_demo_connector_brings_its_items(erp_eu, a
         run = after_commit(connector_sync, connector=connector, trigger="seed_demo")
 
     assert run.status == SyncRun.Status.SUCCEEDED, run.error
-    assert Item.objects.filter(code__startswith="M-").count() == 30
+    assert Item.objects.filter(code__startswith="SM-").count() == 30

@@ -47,7 +47,7 @@ def test_a_version_is_activated_only_after_its_sample_passed(mapping):
         )
     )
     assert fixed.test_errors == []
-    assert fixed.tested_output["code"] == "M-000003"
+    assert fixed.tested_output["code"] == "SM-000003"
 
     # then it is the active one, and the mapping's history shows the switch
     mapping = mapping_version_activate(version=fixed)

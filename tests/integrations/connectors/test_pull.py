@@ -29,8 +29,8 @@ def test_a_run_pulls_every_page_and_the_items_arrive_through_the_inbox(
     assert messages.count() == 120
     assert set(messages.values_list("channel", flat=True)) == {"connector"}
     assert set(messages.values_list("correlation_id", flat=True)) == {run.correlation_id}
-    assert messages.get(idempotency_key__startswith="items:M-000007:").envelope["data"] == {
-        "code": "M-000007",
+    assert messages.get(idempotency_key__startswith="items:SM-000007:").envelope["data"] == {
+        "code": "SM-000007",
         "description": "Material 7",
         "base_uom": "KG",
         "item_type": "buy",
@@ -49,10 +49,10 @@ def test_a_run_pulls_every_page_and_the_items_arrive_through_the_inbox(
     }
     # and the masterdata handler applied them: ownership, validation and history as for a push
     assert set(messages.values_list("status", flat=True)) == {"applied"}
-    made = Item.objects.get(code="M-000005")
+    made = Item.objects.get(code="SM-000005")
     assert (made.item_type, made.description, made.base_uom.code) == ("make", "Material 5", "EA")
     assert made.history.first().history_system == "ERP-EU"
-    assert Item.objects.get(code="M-000097").lifecycle == "obsolete"
+    assert Item.objects.get(code="SM-000097").lifecycle == "obsolete"
     # and the watermark is the newest record's updated-at
     connector.refresh_from_db()
     assert connector.watermark == EPOCH + timedelta(seconds=120)
@@ -66,7 +66,7 @@ def test_the_next_run_asks_from_the_watermark_less_the_overlap_and_tells_changed
     connector = make_connector(overlap_seconds=10)
     connector_sync(connector=connector)
     changed_at = datetime(2026, 3, 1, 9, 30, tzinfo=UTC)
-    standin.touch(["M-000003"], at=changed_at)
+    standin.touch(["SM-000003"], at=changed_at)
 
     # when the connector runs again
     run = connector_sync(connector=connector)
@@ -79,7 +79,7 @@ def test_the_next_run_asks_from_the_watermark_less_the_overlap_and_tells_changed
     assert InboundMessage.objects.filter(system=connector.api.system).count() == 121
     connector.refresh_from_db()
     assert connector.watermark == changed_at
-    assert PulledRecord.objects.get(connector=connector, record_id="M-000003").updated_at == (
+    assert PulledRecord.objects.get(connector=connector, record_id="SM-000003").updated_at == (
         changed_at
     )
 

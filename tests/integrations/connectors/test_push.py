@@ -20,7 +20,7 @@ from integrations.outbox import emit
 pytestmark = pytest.mark.django_db
 
 
-def released(number="PLN-000042", item="M-000007"):
+def released(number="PLN-000042", item="SM-000007"):
     return {**REQUISITION_SAMPLE, "number": number, "item": item}
 
 
@@ -51,7 +51,7 @@ def test_a_released_planned_order_becomes_a_requisition_and_its_number_is_stored
     assert [c.status for c in calls] == [201]
     body = requisitions.requisitions[f"weft-event-{event.pk}:requisitions"]["request"]
     assert body == {
-        "material": "M-000007",
+        "material": "SM-000007",
         "plant": "P100",
         "quantity": "120",
         "unit": "EA",

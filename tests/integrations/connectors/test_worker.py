@@ -70,7 +70,7 @@ def test_the_beat_dispatcher_runs_due_connectors_on_the_worker_and_the_items_arr
 
     run = SyncRun.objects.get(connector=connector)
     assert (run.records, run.new) == (120, 120)
-    assert Item.objects.filter(code__startswith="M-").count() == 120
+    assert Item.objects.filter(code__startswith="SM-").count() == 120
     connector.refresh_from_db()
     assert connector.next_run_at is not None
 
