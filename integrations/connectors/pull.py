@@ -138,8 +138,9 @@ def _finish(run: SyncRun, connector: Connector, started: float, *, error: str, f
     )
     run.save()
     if full_resync and not error:
-        # Only a finished full resync answers the request for one.
-        Connector.objects.filter(pk=connector.pk).update(resync_requested=False)
+        # Only a finished full resync answers the request for one (saved, so its history shows).
+        connector.resync_requested = False
+        connector.save(update_fields=["resync_requested", "updated_at"])
 
 
 def _pull(connector, run, version, since, progress) -> datetime | None:
