@@ -3,6 +3,7 @@ from django.contrib import admin, messages
 from simple_history.admin import SimpleHistoryAdmin
 
 from integrations import (
+    admin_connectors,  # noqa: F401
     admin_inbox,  # noqa: F401  (registers the inbox admin)
     admin_outbox,  # noqa: F401
     services,

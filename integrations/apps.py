@@ -9,3 +9,4 @@ class IntegrationsConfig(AppConfig):
         from integrations import history
 
         history.connect_actor_fields()
+        from integrations.connectors import push  # noqa: F401  (registers its outbox subscriber)

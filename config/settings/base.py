@@ -199,6 +199,7 @@ CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_TASK_ROUTES = {
     "integrations.tasks.inbox.*": {"queue": "inbound"},
     "integrations.tasks.delivery.*": {"queue": "outbound"},
+    "integrations.tasks.connectors.*": {"queue": "connectors"},
     "planning.tasks.*": {"queue": "planning"},
 }
 CELERY_BEAT_SCHEDULE: dict = {
@@ -225,6 +226,17 @@ CELERY_BEAT_SCHEDULE: dict = {
         "task": "integrations.tasks.delivery.enqueue_due_outbound_messages",
         "schedule": 5.0,
         "options": {"queue": "default", "expires": 10},
+    },
+    # Connectors run on their own schedules; the beat only looks which are due.
+    "connectors-run-due": {
+        "task": "integrations.tasks.connectors.run_due_connectors",
+        "schedule": 30.0,
+        "options": {"queue": "default", "expires": 25},
+    },
+    "connectors-enqueue-due-api-calls": {
+        "task": "integrations.tasks.connectors.enqueue_due_api_calls",
+        "schedule": 10.0,
+        "options": {"queue": "default", "expires": 9},
     },
     # Each system's snapshot URL is polled at its own interval; the beat only looks who is due.
     "execution-poll-inventory-snapshots": {

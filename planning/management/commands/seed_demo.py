@@ -10,6 +10,7 @@ from django.test.utils import override_settings
 from tqdm import tqdm
 
 from execution.demo import seed_execution
+from integrations.connectors.demo import seed_connectors
 from integrations.models import ExternalSystem
 from integrations.roles import BUYERS, PLANNERS
 from integrations.services import external_system_register, ownership_set
@@ -82,6 +83,7 @@ class Command(BaseCommand):
             # The demo's suppliers are fictional: their e-mails go nowhere instead of flooding the console.
             with override_settings(EMAIL_BACKEND="django.core.mail.backends.dummy.EmailBackend"):
                 seed_procurement(progress=progress)
+            seed_connectors()
         if quiet:
             return
         elapsed = time.monotonic() - started
