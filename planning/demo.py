@@ -20,8 +20,9 @@ from integrations.history import acting_as
 from integrations.models import ExternalSystem
 from integrations.ownership import owner_of
 from integrations.roles import PLANNERS
-from masterdata.models import Item, ItemPlant, Plant
-from planning.models import DemandOrder, ForecastVersion
+from masterdata.models import Item, ItemPlant, Plant, Supplier
+from planning.models import DemandOrder, ForecastVersion, SupplierPlanningSettings
+from planning.runs import mrp_run_full
 from planning.services import demand, forecasts
 
 PLAN = "DEMO"
@@ -166,3 +167,83 @@ def seed_planning_forecasts(
         _seed_orders(by_plant, today, owner_of("demand_order"), report)
         progress("demand orders", report.demand_lines)
     return report
+
+
+def seed_plan(progress: Callable[[str, int], None] | None = None) -> int:
+    """Plan every demo plant with a full run, so the console opens on a plan with exceptions.
+
+    One supplier answers change requests automatically (S003), the others wait for a planner.
+    """
+    _seed_cancelled_special()
+    automatic = Supplier.objects.filter(code="S003").first()
+    if automatic is not None:
+        SupplierPlanningSettings.objects.get_or_create(
+            supplier=automatic, defaults={"automatic_change_requests": True}
+        )
+    runs = [
+        mrp_run_full(plant=plant, trigger="demo")
+        for plant in Plant.objects.filter(items__isnull=False).distinct().order_by("code")
+    ]
+    exceptions = sum(run.exceptions for run in runs)
+    if progress is not None:
+        progress("MRP plan", exceptions)
+    return exceptions
+
+
+SPECIAL = "SPECIAL-7001"
+
+
+def _seed_cancelled_special() -> None:
+    """A customer-specific part bought for one order that the customer then cancelled: its PO
+    is still open, so MRP advises cancelling it."""
+    supplier = Supplier.objects.filter(code="S001").first()
+    plant = Plant.objects.filter(code="P100").first()
+    if (
+        supplier is None
+        or plant is None
+        or DemandOrder.objects.filter(number="SO-SPECIAL").exists()
+    ):
+        return
+    from masterdata.services import item_upsert, sourcing_rule_upsert
+    from procurement.services import purchase_order_create, purchase_order_issue
+
+    today = timezone.localdate()
+    with acting_as(system_code="seed_demo"), transaction.atomic():
+        item = item_upsert(
+            code=SPECIAL,
+            description="Custom engraved frame plate (Velo AG)",
+            base_uom="EA",
+            item_type=Item.ItemType.BUY,
+            plants=[{"plant": plant.code, "lead_time_days": 21}],
+            writer=owner_of("item"),
+        )
+        sourcing_rule_upsert(
+            item=item.code, supplier=supplier.code, plant=plant.code, lead_time_days=21,
+            unit_price=Decimal("48.00"), writer=owner_of("sourcing_rule"),
+        )  # fmt: skip
+        line = {"line": 1, "item": item.code, "plant": plant.code, "quantity": "40", "uom": "EA"}
+        writer = owner_of("demand_order")
+        due = (today + timedelta(days=35)).isoformat()
+        demand.demand_order_upsert(
+            number="SO-SPECIAL", customer="Velo AG", writer=writer,
+            lines=[{**line, "due_date": due, "status": "open"}],
+        )  # fmt: skip
+        po = purchase_order_create(
+            number="PO-SPECIAL-01",
+            supplier=supplier.code,
+            plant=plant.code,
+            lines=[
+                {
+                    "line": 10,
+                    "item": item.code,
+                    "quantity": "40",
+                    "uom": "EA",
+                    "requested_date": due,
+                }
+            ],
+        )
+        purchase_order_issue(po=po)
+        demand.demand_order_upsert(
+            number="SO-SPECIAL", customer="Velo AG", writer=writer,
+            lines=[{**line, "due_date": due, "status": "cancelled"}],
+        )  # fmt: skip

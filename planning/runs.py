@@ -79,9 +79,15 @@ def mrp_run_request(*, plant: Plant, acting_user=None, trigger: str = "") -> Mrp
 def net_change_request(
     *, plant: Plant, item_ids: Collection[int], reason: str, correlation_id: str = ""
 ) -> int:
-    """Ask for the items to be replanned; returns how many requests were recorded."""
+    """Ask for the items to be replanned; returns how many requests were recorded.
+
+    Net change keeps a plan current: until the plant's first full run there is none, and the
+    full run will plan everything anyway.
+    """
     from planning.tasks import net_change_task
 
+    if not MrpRun.objects.filter(plant=plant, status=MrpRun.Status.SUCCEEDED).exists():
+        return 0
     rows = [
         NetChangeRequest(
             plant=plant,

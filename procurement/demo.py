@@ -1,7 +1,8 @@
 """Demo purchase orders: for each portal supplier, a PO in every state, made through the services.
 
 A supplier signing in to the portal finds work waiting: orders to acknowledge (some past its
-acknowledgement time), a proposal with the buyer, one the buyer sent back, confirmed orders,
+acknowledgement time), a proposal with the buyer, one the buyer sent back, one the buyer
+accepted twelve days late (MRP flags the late confirmation), confirmed orders,
 goods in transit, received and closed ones, a cancellation. Idempotent: numbers are fixed
 (`PO-S001-01` ...) and an existing PO is left as it is; dates are relative to the day it runs.
 """
@@ -25,6 +26,7 @@ STATES = [
     "long_overdue",
     "proposal",
     "returned",
+    "confirmed_late",
     "acknowledged",
     "in_transit",
     "partially_received",
@@ -101,8 +103,10 @@ def _seed_one(number, state, supplier, rules, buyer, answerer) -> None:
     if state == "awaiting":
         return
     numbers = list(po.lines.values_list("line_number", flat=True))
-    if state in ("proposal", "returned"):
-        first = po.lines.get(line_number=numbers[0])
+    if state in ("proposal", "returned", "confirmed_late"):
+        # The late confirmation is on a line whose part is wanted soon, so MRP flags it.
+        answered = numbers[1] if state == "confirmed_late" and len(numbers) > 1 else numbers[0]
+        first = po.lines.get(line_number=answered)
         result = services.purchase_order_acknowledge(
             po=po,
             revision=po.revision,
@@ -123,6 +127,8 @@ def _seed_one(number, state, supplier, rules, buyer, answerer) -> None:
                 reason="The line is needed for the launch build; please keep the date.",
                 acting_user=buyer,
             )
+        if state == "confirmed_late" and buyer is not None:
+            services.proposal_accept(proposal=result.proposed[0], acting_user=buyer)
         return
     services.purchase_order_acknowledge(
         po=po,

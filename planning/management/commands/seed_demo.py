@@ -16,6 +16,7 @@ from integrations.roles import BUYERS, PLANNERS
 from integrations.services import external_system_register, ownership_set
 from masterdata.demo import seed_masterdata
 from masterdata.models import Item, Supplier, SupplierMembership
+from planning.demo import seed_plan, seed_planning_forecasts
 from procurement.demo import seed_procurement
 
 DEMO_PASSWORD = "weft-demo"
@@ -65,6 +66,9 @@ class Command(BaseCommand):
             "stock and work orders",
             "users",
             "purchase orders",
+            "forecasts",
+            "demand orders",
+            "MRP plan",
         ]
         with tqdm(
             total=len(steps), desc="seed_demo", unit="step", disable=quiet, file=self.stderr._out
@@ -84,6 +88,8 @@ class Command(BaseCommand):
             with override_settings(EMAIL_BACKEND="django.core.mail.backends.dummy.EmailBackend"):
                 seed_procurement(progress=progress)
             seed_connectors()
+            seed_planning_forecasts(progress=progress)
+            seed_plan(progress=progress)
         if quiet:
             return
         elapsed = time.monotonic() - started
