@@ -188,9 +188,13 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 CELERY_TASK_SOFT_TIME_LIMIT = 600
 CELERY_TASK_TIME_LIMIT = 900
 CELERY_TASK_DEFAULT_QUEUE = "default"
+# Queues split by kind so a slow partner never holds back intake or replanning. Every task must
+# land on a queue a Procfile worker consumes (tests/config/test_production.py checks it).
 CELERY_TASK_ROUTES = {
     "integrations.tasks.inbox.*": {"queue": "inbound"},
+    "execution.tasks.poll_inventory_snapshot*": {"queue": "inbound"},
     "integrations.tasks.delivery.*": {"queue": "outbound"},
+    "procurement.tasks.send_*": {"queue": "outbound"},
     "planning.tasks.*": {"queue": "planning"},
 }
 CELERY_BEAT_SCHEDULE: dict = {
