@@ -5,6 +5,7 @@ from simple_history.admin import SimpleHistoryAdmin
 from integrations import (
     admin_inbox,  # noqa: F401  (registers the inbox admin)
     admin_outbox,  # noqa: F401
+    admin_security,  # noqa: F401
     services,
 )
 from integrations.models import ApiKey, ExternalSystem, Ownership

@@ -6,6 +6,7 @@ class IntegrationsConfig(AppConfig):
     verbose_name = "Integrations"
 
     def ready(self) -> None:
-        from integrations import history
+        from integrations import history, security
 
         history.connect_actor_fields()
+        security.connect_lockout_signal()

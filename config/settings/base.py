@@ -40,6 +40,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "integrations.correlation.CorrelationIdMiddleware",
+    "config.limits.RequestBodyLimitMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -127,6 +128,12 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["integrations.api.permissions.HasScope"],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_PARSER_CLASSES": [
+        "integrations.api.parsers.DepthLimitedJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
+    "DEFAULT_THROTTLE_CLASSES": ["integrations.api.throttling.ApiRateThrottle"],
     "DEFAULT_PAGINATION_CLASS": "integrations.api.pagination.CodeCursorPagination",
     "PAGE_SIZE": 100,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
@@ -251,8 +258,19 @@ LOGGING = {
 # A batch of 1,000 envelopes is a few megabytes; larger bodies are refused before they are read.
 DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=20 * 1024 * 1024)
 
+# Throttle counters and other shared short-lived state: Redis when configured, so every process
+# on every machine counts together; the laptop default keeps them in process memory.
+CACHE_URL = env("CACHE_URL", default="locmemcache://")
+CACHES = {"default": env.cache_url_config(CACHE_URL)}
+
 WEFT = {
     "INBOUND_BATCH_LIMIT": 1000,
+    # Larger bodies answer 413 before they are read (a batch of 1,000 envelopes is a few MB).
+    "MAX_REQUEST_BYTES": env.int("WEFT_MAX_REQUEST_BYTES", default=DATA_UPLOAD_MAX_MEMORY_SIZE),
+    # Canonical messages nest a handful of levels; far deeper JSON is an attack, refused with 400.
+    "MAX_JSON_DEPTH": env.int("WEFT_MAX_JSON_DEPTH", default=32),
+    # Per API key (or signed-in user), counted in the cache; "" turns throttling off.
+    "API_RATE": env("WEFT_API_RATE", default="6000/min"),
     # Received messages are applied by this many drains at most at once (see inbox_queue).
     "INBOX_PARTITIONS": env.int("WEFT_INBOX_PARTITIONS", default=4),
 }

@@ -19,6 +19,20 @@ ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS")
 CELERY_BROKER_URL = env("CELERY_BROKER_URL")
 CELERY_TASK_ALWAYS_EAGER = False
 
+# Throttle counters must be shared by every process: Redis (the broker's, unless told otherwise).
+if "CACHE_URL" in env:
+    CACHES = {"default": env.cache_url_config(env("CACHE_URL"))}
+elif CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": CELERY_BROKER_URL,
+            "KEY_PREFIX": "weft-cache",
+        }
+    }
+else:
+    raise ImproperlyConfigured("Set CACHE_URL to a Redis cache (rediscache://...) in production.")
+
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=True)
 SESSION_COOKIE_SECURE = True

@@ -1,6 +1,7 @@
 from integrations.models.codemaps import CodeMap
 from integrations.models.inbox import InboundMessage
 from integrations.models.outbox import DeliveryAttempt, Event, OutboundMessage, Subscription
+from integrations.models.security import SecurityEvent
 from integrations.models.systems import ApiKey, ExternalSystem, Ownership
 
 __all__ = [
@@ -12,5 +13,6 @@ __all__ = [
     "InboundMessage",
     "OutboundMessage",
     "Ownership",
+    "SecurityEvent",
     "Subscription",
 ]
