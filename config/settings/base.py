@@ -30,6 +30,7 @@ INSTALLED_APPS = [
     "simple_history",
     "django_htmx",
     "axes",
+    "django_prometheus",
     "integrations",
     "masterdata",
     "execution",
@@ -38,6 +39,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "integrations.correlation.CorrelationIdMiddleware",
     "config.limits.RequestBodyLimitMiddleware",
@@ -51,6 +53,7 @@ MIDDLEWARE = [
     "simple_history.middleware.HistoryRequestMiddleware",
     "config.security.ContentSecurityPolicyMiddleware",
     "axes.middleware.AxesMiddleware",
+    "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -271,6 +274,9 @@ WEFT = {
     "MAX_JSON_DEPTH": env.int("WEFT_MAX_JSON_DEPTH", default=32),
     # Per API key (or signed-in user), counted in the cache; "" turns throttling off.
     "API_RATE": env("WEFT_API_RATE", default="6000/min"),
+    # /metrics: a scraper's bearer token, or addresses allowed without one (see config/metrics.py).
+    "METRICS_TOKEN": env("WEFT_METRICS_TOKEN", default=""),
+    "METRICS_ALLOWED_IPS": env.list("WEFT_METRICS_ALLOWED_IPS", default=[]),
     # Received messages are applied by this many drains at most at once (see inbox_queue).
     "INBOX_PARTITIONS": env.int("WEFT_INBOX_PARTITIONS", default=4),
 }

@@ -45,9 +45,9 @@ X_FRAME_OPTIONS = "DENY"
 
 # gunicorn serves the hashed static files itself (WhiteNoise), so no other web server is needed.
 MIDDLEWARE = [
-    MIDDLEWARE[0],
+    *MIDDLEWARE[:2],
     "whitenoise.middleware.WhiteNoiseMiddleware",
-    *MIDDLEWARE[1:],
+    *MIDDLEWARE[2:],
 ]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
@@ -55,6 +55,9 @@ STORAGES = {
         "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage",
     },
 }
+
+# Workers log through Django's LOGGING too, so web and worker lines share one JSON shape.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 
 LOGGING["formatters"]["json"] = {"()": "integrations.correlation.JsonLogFormatter"}
 LOGGING["handlers"]["console"]["formatter"] = "json"

@@ -1,5 +1,6 @@
 """The production layout: deploy checks clean, every task on a queue a Procfile worker consumes."""
 
+import json
 import multiprocessing
 import os
 import re
@@ -132,3 +133,24 @@ def test_beat_entries_name_queues_a_worker_consumes():
     for name, entry in settings.CELERY_BEAT_SCHEDULE.items():
         queue = entry.get("options", {}).get("queue") or queue_of(entry["task"])
         assert queue in consumed_queues(), name
+
+
+def test_production_logs_json_from_web_and_workers_alike():
+    script = (
+        "import django, json; django.setup(); from django.conf import settings as s; "
+        "print(json.dumps([s.LOGGING['handlers']['console']['formatter'], "
+        "s.CELERY_WORKER_HIJACK_ROOT_LOGGER, s.CACHES['default']['BACKEND']]))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=ROOT,
+        env=deployment_environment(),
+        capture_output=True,
+        text=True,
+    )
+
+    assert result.returncode == 0, result.stderr
+    formatter, hijack, cache = json.loads(result.stdout)
+    assert formatter == "json"
+    assert hijack is False
+    assert cache == "django.core.cache.backends.redis.RedisCache"

@@ -87,6 +87,7 @@ RULES: dict[str, Rule] = {
     "home": page(supplier=200, foreign_supplier=200, planner=200),
     "healthz": everyone(200),
     "readyz": everyone(200),
+    "metrics": Rule(everyone(401).expect | {"key_without_scope": 403}, scope="metrics:read"),
     "login": everyone(302, anonymous=200, key_without_scope=200),
     "logout": everyone(405),
     "admin:*": everyone(302),
