@@ -4,6 +4,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
@@ -227,6 +228,12 @@ CELERY_BEAT_SCHEDULE: dict = {
         "schedule": 5.0,
         "options": {"queue": "default", "expires": 10},
     },
+    # Finished messages older than the retention go to archive files; one pass a night.
+    "integrations-purge-expired-messages": {
+        "task": "integrations.tasks.retention.purge_expired_messages",
+        "schedule": crontab(hour=2, minute=30),
+        "options": {"queue": "default"},
+    },
     # Each system's snapshot URL is polled at its own interval; the beat only looks who is due.
     "execution-poll-inventory-snapshots": {
         "task": "execution.tasks.poll_inventory_snapshots",
@@ -268,6 +275,10 @@ CACHES = {"default": env.cache_url_config(CACHE_URL)}
 
 WEFT = {
     "INBOUND_BATCH_LIMIT": 1000,
+    # Finished messages older than this are archived (gzip JSON Lines) and purged.
+    "RETENTION_DAYS": env.int("WEFT_RETENTION_DAYS", default=90),
+    "RETENTION_BATCH": env.int("WEFT_RETENTION_BATCH", default=1000),
+    "ARCHIVE_DIR": env("WEFT_ARCHIVE_DIR", default=str(BASE_DIR / "var" / "archive")),
     # Larger bodies answer 413 before they are read (a batch of 1,000 envelopes is a few MB).
     "MAX_REQUEST_BYTES": env.int("WEFT_MAX_REQUEST_BYTES", default=DATA_UPLOAD_MAX_MEMORY_SIZE),
     # Canonical messages nest a handful of levels; far deeper JSON is an attack, refused with 400.
