@@ -44,6 +44,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "integrations.correlation.CorrelationIdMiddleware",
     "config.limits.RequestBodyLimitMiddleware",
+    "config.limits.DatabaseUnavailableMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -285,6 +286,8 @@ WEFT = {
     "MAX_JSON_DEPTH": env.int("WEFT_MAX_JSON_DEPTH", default=32),
     # Per API key (or signed-in user), counted in the cache; "" turns throttling off.
     "API_RATE": env("WEFT_API_RATE", default="6000/min"),
+    # What a 503 asks the caller to wait when the database is gone.
+    "UNAVAILABLE_RETRY_AFTER_SECONDS": env.int("WEFT_UNAVAILABLE_RETRY_AFTER", default=5),
     # /metrics: a scraper's bearer token, or addresses allowed without one (see config/metrics.py).
     "METRICS_TOKEN": env("WEFT_METRICS_TOKEN", default=""),
     "METRICS_ALLOWED_IPS": env.list("WEFT_METRICS_ALLOWED_IPS", default=[]),
