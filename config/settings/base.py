@@ -132,7 +132,7 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["integrations.api.permissions.HasScope"],
-    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_FILTER_BACKENDS": ["integrations.api.filtering.UtcDjangoFilterBackend"],
     "DEFAULT_PARSER_CLASSES": [
         "integrations.api.parsers.DepthLimitedJSONParser",
         "rest_framework.parsers.FormParser",

@@ -41,3 +41,29 @@ def test_a_supplier_without_a_system_matches_its_documented_schema(partner_clien
     assert response.status_code == 201
     assert response.json()["external_system"] is None
     assert field.get("nullable") is True
+
+
+@pytest.mark.parametrize(
+    ("path", "name"),
+    [
+        ("/api/v1/item-plants/", "updated_since"),
+        ("/api/v1/inventory/balances/", "since"),
+        ("/api/v1/purchase-orders/", "updated_since"),
+    ],
+)
+def test_an_instant_with_an_offset_postgresql_cannot_store_is_read_in_utc(
+    partner_client, path, name
+):
+    # Python takes offsets up to ±23:59, PostgreSQL only ±15:59: the filter crashed with a 500.
+    response = partner_client.get(path, {name: "0148-08-24T09:38:15-21:37"})
+
+    assert response.status_code == 200
+
+
+def test_an_instant_out_of_range_in_utc_is_a_400_naming_the_filter(partner_client):
+    response = partner_client.get(
+        "/api/v1/item-plants/", {"updated_since": "0001-01-01T00:00:00+05:00"}
+    )
+
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["field"] == "updated_since"
