@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 TEST_ENV := DJANGO_SETTINGS_MODULE=config.settings.test
 PYTEST_ARGS ?=
 
-.PHONY: run test lint format venv services browser serve-check bench clean
+.PHONY: run test lint format venv services browser serve bench clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -26,6 +26,10 @@ run: $(STAMP)
 
 services:
 	bash scripts/services.sh
+
+# The production layout on this machine (see README "Running in production").
+serve: services $(STAMP)
+	bash scripts/serve.sh
 
 browser:
 	bash scripts/browser.sh

@@ -44,6 +44,8 @@ def bench_database(name: str):
         "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost",
         "DJANGO_SECURE_SSL_REDIRECT": "false",
         "LOG_LEVEL": "WARNING",
+        # Benches drive one key far past a partner's rate on purpose: no throttling here.
+        "WEFT_API_RATE": "",
     }
     subprocess.run([PYTHON, "manage.py", "migrate", "-v0"], cwd=ROOT, env=environment, check=True)
     try:

@@ -1,3 +1,4 @@
+from django.contrib.auth.base_user import AbstractBaseUser
 from django.urls import reverse
 
 from integrations.roles import is_console_user, supplier_of
@@ -5,7 +6,8 @@ from integrations.roles import is_console_user, supplier_of
 
 def navigation(request) -> dict:
     user = getattr(request, "user", None)
-    if user is None or not user.is_authenticated:
+    # A partner key on an HTML page (the API docs) is a system, not a person: no navigation.
+    if not isinstance(user, AbstractBaseUser) or not user.is_authenticated:
         return {"nav_links": []}
     links = [{"label": "Home", "url": reverse("home")}]
     if user.is_staff:

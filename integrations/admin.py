@@ -6,6 +6,7 @@ from integrations import (
     admin_connectors,  # noqa: F401
     admin_inbox,  # noqa: F401  (registers the inbox admin)
     admin_outbox,  # noqa: F401
+    admin_security,  # noqa: F401
     services,
 )
 from integrations.models import ApiKey, ExternalSystem, Ownership

@@ -6,7 +6,8 @@ class IntegrationsConfig(AppConfig):
     verbose_name = "Integrations"
 
     def ready(self) -> None:
-        from integrations import history
+        from integrations import history, security
+        from integrations.connectors import push  # noqa: F401  (registers its outbox subscriber)
 
         history.connect_actor_fields()
-        from integrations.connectors import push  # noqa: F401  (registers its outbox subscriber)
+        security.connect_lockout_signal()

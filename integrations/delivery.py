@@ -308,7 +308,9 @@ def webhook_headers(message: OutboundMessage, body: bytes, content_type: str) ->
         "Content-Type": content_type,
         "Idempotency-Key": message.event.idempotency_key,
         "X-Correlation-ID": message.event.correlation_id,
-        webhooks.SIGNATURE_HEADER: webhooks.sign(message.subscription.secret, body, time.time()),
+        webhooks.SIGNATURE_HEADER: webhooks.sign_with_each(
+            message.subscription.signing_secrets(), body, time.time()
+        ),
         "User-Agent": USER_AGENT,
     }
 

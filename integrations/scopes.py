@@ -11,6 +11,7 @@ SCOPES: dict[str, str] = {
     "execution:read": "Read inventory, work orders and mismatches",
     "planning:read": "Read forecasts, MRP runs, planned orders and ATP",
     "planning:write": "Submit and approve forecasts, start MRP runs, firm planned orders",
+    "metrics:read": "Scrape /metrics (Prometheus)",
 }
 
 

@@ -1,11 +1,16 @@
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.db import transaction
 from django.utils import timezone
 
+from integrations import webhooks
 from integrations.errors import ApplicationError
-from integrations.models import ApiKey, ExternalSystem, Ownership
+from integrations.models import ApiKey, ExternalSystem, Ownership, SecurityEvent, Subscription
 from integrations.scopes import unknown_scopes
+from integrations.security import security_event_record
+
+# Long enough for a partner to roll a new key or secret out; short enough that a leaked one dies.
+MAX_ROTATION_OVERLAP = timedelta(days=30)
 
 
 @transaction.atomic
@@ -54,6 +59,11 @@ def api_key_create(
         scopes=sorted(set(scopes)),
         expires_at=expires_at,
     )
+    security_event_record(
+        kind=SecurityEvent.Kind.KEY_CREATED,
+        api_key=key,
+        detail={"prefix": key.prefix, "scopes": key.scopes, "name": name},
+    )
     return key, raw
 
 
@@ -63,7 +73,73 @@ def api_key_revoke(*, key: ApiKey) -> ApiKey:
     if key.revoked_at is None:
         key.revoked_at = timezone.now()
         key.save(update_fields=["revoked_at"])
+        security_event_record(
+            kind=SecurityEvent.Kind.KEY_REVOKED, api_key=key, detail={"prefix": key.prefix}
+        )
     return key
+
+
+def _checked_overlap(overlap: timedelta) -> timedelta:
+    if overlap < timedelta(0) or overlap > MAX_ROTATION_OVERLAP:
+        raise ApplicationError(
+            f"The overlap must be between 0 and {MAX_ROTATION_OVERLAP.days} days.",
+            {"field": "overlap", "value": str(overlap)},
+        )
+    return overlap
+
+
+@transaction.atomic
+def api_key_rotate(
+    *, key: ApiKey, overlap: timedelta, expires_at: datetime | None = None
+) -> tuple[ApiKey, str]:
+    """Give a key's system a new key with the same scopes; the old one works for `overlap` more."""
+    _checked_overlap(overlap)
+    key = ApiKey.objects.select_for_update().select_related("system").get(pk=key.pk)
+    if not key.is_usable():
+        raise ApplicationError(
+            "Only a usable key can be rotated; create a new one instead.",
+            {"field": "key", "value": key.prefix},
+        )
+    new_key, raw = api_key_create(
+        system=key.system, scopes=key.scopes, name=key.name, expires_at=expires_at
+    )
+    ends_at = timezone.now() + overlap
+    if key.expires_at is None or key.expires_at > ends_at:
+        key.expires_at = ends_at
+        key.save(update_fields=["expires_at"])
+    security_event_record(
+        kind=SecurityEvent.Kind.KEY_ROTATED,
+        api_key=key,
+        detail={
+            "prefix": key.prefix,
+            "new_prefix": new_key.prefix,
+            "old_key_expires_at": key.expires_at.isoformat(),
+        },
+    )
+    return new_key, raw
+
+
+@transaction.atomic
+def subscription_secret_rotate(*, subscription: Subscription, overlap: timedelta) -> str:
+    """Give a subscription a new signing secret; deliveries carry both signatures for `overlap`."""
+    _checked_overlap(overlap)
+    subscription = Subscription.objects.select_for_update().get(pk=subscription.pk)
+    secret = webhooks.new_secret()
+    subscription.previous_secret = subscription.secret
+    subscription.previous_secret_expires_at = timezone.now() + overlap
+    subscription.secret = secret
+    subscription.save(
+        update_fields=["secret", "previous_secret", "previous_secret_expires_at", "updated_at"]
+    )
+    security_event_record(
+        kind=SecurityEvent.Kind.WEBHOOK_SECRET_ROTATED,
+        system=subscription.system,
+        detail={
+            "subscription": subscription.pk,
+            "previous_secret_expires_at": subscription.previous_secret_expires_at.isoformat(),
+        },
+    )
+    return secret
 
 
 @transaction.atomic

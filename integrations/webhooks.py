@@ -71,6 +71,14 @@ def sign(secret: str, body: bytes, timestamp: int | float) -> str:
     return f"t={t},{SIGNATURE_VERSION}={signature(secret, body, t)}"
 
 
+def sign_with_each(secrets_in_use: list[str], body: bytes, timestamp: int | float) -> str:
+    """One header with a `v1=` signature per secret: during a rotation partners holding either
+    the old or the new secret verify the same delivery."""
+    t = int(timestamp)
+    entries = ",".join(f"{SIGNATURE_VERSION}={signature(s, body, t)}" for s in secrets_in_use)
+    return f"t={t},{entries}"
+
+
 def verify(
     secret: str,
     header: str | None,

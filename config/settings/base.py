@@ -31,6 +31,7 @@ INSTALLED_APPS = [
     "simple_history",
     "django_htmx",
     "axes",
+    "django_prometheus",
     "integrations",
     "masterdata",
     "execution",
@@ -39,8 +40,11 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "integrations.correlation.CorrelationIdMiddleware",
+    "config.limits.RequestBodyLimitMiddleware",
+    "config.limits.DatabaseUnavailableMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -51,6 +55,7 @@ MIDDLEWARE = [
     "simple_history.middleware.HistoryRequestMiddleware",
     "config.security.ContentSecurityPolicyMiddleware",
     "axes.middleware.AxesMiddleware",
+    "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -127,7 +132,13 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["integrations.api.permissions.HasScope"],
-    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_FILTER_BACKENDS": ["integrations.api.filtering.UtcDjangoFilterBackend"],
+    "DEFAULT_PARSER_CLASSES": [
+        "integrations.api.parsers.DepthLimitedJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
+    "DEFAULT_THROTTLE_CLASSES": ["integrations.api.throttling.ApiRateThrottle"],
     "DEFAULT_PAGINATION_CLASS": "integrations.api.pagination.CodeCursorPagination",
     "PAGE_SIZE": 100,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
@@ -196,10 +207,14 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 CELERY_TASK_SOFT_TIME_LIMIT = 600
 CELERY_TASK_TIME_LIMIT = 900
 CELERY_TASK_DEFAULT_QUEUE = "default"
+# Queues split by kind so a slow partner never holds back intake or replanning. Every task must
+# land on a queue a Procfile worker consumes (tests/config/test_production.py checks it).
 CELERY_TASK_ROUTES = {
     "integrations.tasks.inbox.*": {"queue": "inbound"},
+    "execution.tasks.poll_inventory_snapshot*": {"queue": "inbound"},
     "integrations.tasks.delivery.*": {"queue": "outbound"},
     "integrations.tasks.connectors.*": {"queue": "connectors"},
+    "procurement.tasks.send_*": {"queue": "outbound"},
     "planning.tasks.*": {"queue": "planning"},
 }
 CELERY_BEAT_SCHEDULE: dict = {
@@ -237,6 +252,12 @@ CELERY_BEAT_SCHEDULE: dict = {
         "task": "integrations.tasks.connectors.enqueue_due_api_calls",
         "schedule": 10.0,
         "options": {"queue": "default", "expires": 9},
+    },
+    # Finished messages older than the retention go to archive files; one pass a night.
+    "integrations-purge-expired-messages": {
+        "task": "integrations.tasks.retention.purge_expired_messages",
+        "schedule": crontab(hour=2, minute=30),
+        "options": {"queue": "default"},
     },
     # Each system's snapshot URL is polled at its own interval; the beat only looks who is due.
     "execution-poll-inventory-snapshots": {
@@ -278,8 +299,28 @@ LOGGING = {
 # A batch of 1,000 envelopes is a few megabytes; larger bodies are refused before they are read.
 DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=20 * 1024 * 1024)
 
+# Throttle counters and other shared short-lived state: Redis when configured, so every process
+# on every machine counts together; the laptop default keeps them in process memory.
+CACHE_URL = env("CACHE_URL", default="locmemcache://")
+CACHES = {"default": env.cache_url_config(CACHE_URL)}
+
 WEFT = {
     "INBOUND_BATCH_LIMIT": 1000,
+    # Finished messages older than this are archived (gzip JSON Lines) and purged.
+    "RETENTION_DAYS": env.int("WEFT_RETENTION_DAYS", default=90),
+    "RETENTION_BATCH": env.int("WEFT_RETENTION_BATCH", default=1000),
+    "ARCHIVE_DIR": env("WEFT_ARCHIVE_DIR", default=str(BASE_DIR / "var" / "archive")),
+    # Larger bodies answer 413 before they are read (a batch of 1,000 envelopes is a few MB).
+    "MAX_REQUEST_BYTES": env.int("WEFT_MAX_REQUEST_BYTES", default=DATA_UPLOAD_MAX_MEMORY_SIZE),
+    # Canonical messages nest a handful of levels; far deeper JSON is an attack, refused with 400.
+    "MAX_JSON_DEPTH": env.int("WEFT_MAX_JSON_DEPTH", default=32),
+    # Per API key (or signed-in user), counted in the cache; "" turns throttling off.
+    "API_RATE": env("WEFT_API_RATE", default="6000/min"),
+    # What a 503 asks the caller to wait when the database is gone.
+    "UNAVAILABLE_RETRY_AFTER_SECONDS": env.int("WEFT_UNAVAILABLE_RETRY_AFTER", default=5),
+    # /metrics: a scraper's bearer token, or addresses allowed without one (see config/metrics.py).
+    "METRICS_TOKEN": env("WEFT_METRICS_TOKEN", default=""),
+    "METRICS_ALLOWED_IPS": env.list("WEFT_METRICS_ALLOWED_IPS", default=[]),
     # Received messages are applied by this many drains at most at once (see inbox_queue).
     "INBOX_PARTITIONS": env.int("WEFT_INBOX_PARTITIONS", default=4),
 }

@@ -15,6 +15,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from integrations.api.authentication import SystemPrincipal
+from integrations.api.parsers import json_depth_exceeds, max_json_depth
 from integrations.inbox import (
     Intake,
     inbound_receive,
@@ -70,6 +71,18 @@ def intake_response(intake: Intake) -> Response:
     return response
 
 
+def depth_reason() -> str:
+    return f"The body nests JSON deeper than {max_json_depth()} levels."
+
+
+def too_deep(raw: bytes) -> bool:
+    """Only a body that parses can be too deep; the inbox itself rejects one that does not."""
+    try:
+        return json_depth_exceeds(strict_json_loads(raw), max_json_depth())
+    except (ValueError, RecursionError):
+        return False
+
+
 class InboundView(APIView):
     parser_classes = [RawBodyParser]
     required_scopes = {"write": "inbound:write"}
@@ -93,9 +106,15 @@ class InboundView(APIView):
         description="Send one canonical envelope (MESSAGES.md).",
     )
     def post(self, request):
+        system, raw = calling_system(request), raw_body(request)
+        if too_deep(raw):
+            intake = inbound_refuse(
+                system=system, raw=raw, channel=InboundMessage.Channel.API, reason=depth_reason()
+            )
+            return Response(intake.answer(), status=status.HTTP_400_BAD_REQUEST)
         intake = inbound_receive(
-            system=calling_system(request),
-            raw=raw_body(request),
+            system=system,
+            raw=raw,
             idempotency_key=request.headers.get("Idempotency-Key") or None,
             correlation_id=getattr(request, "correlation_id", None),
         )
@@ -157,6 +176,8 @@ class InboundBatchView(APIView):
             body = strict_json_loads(raw)
         except (ValueError, RecursionError) as error:
             return f"The body is not valid JSON: {error}."
+        if json_depth_exceeds(body, max_json_depth()):
+            return depth_reason()
         if not isinstance(body, dict) or not isinstance(body.get("messages"), list):
             return 'The body must be {"messages": [envelope, ...]}.'
         if not body["messages"]:

@@ -69,7 +69,7 @@ class InboundMessageViewSet(
 
     @extend_schema(request=None, responses={202: InboundMessageSerializer})
     @action(detail=True, methods=["post"])
-    def replay(self, request, pk=None):
+    def replay(self, request, pk=None, format=None):
         """Apply a rejected or dead message again, after its cause was fixed."""
         message = inbound_message_replay(message=self.get_object())
         message.refresh_from_db()

@@ -137,7 +137,7 @@ class OutboundMessageViewSet(viewsets.ReadOnlyModelViewSet):
         responses={202: OutboundMessageDetailSerializer, 409: NOT_REPLAYABLE},
     )
     @action(detail=True, methods=["post"])
-    def replay(self, request, pk=None):
+    def replay(self, request, pk=None, format=None):
         """Send a dead message again with the same event id; its attempts stay in the log."""
         payload = ReplayInput(data=request.data)
         payload.is_valid(raise_exception=True)
@@ -162,7 +162,7 @@ class OutboundMessageViewSet(viewsets.ReadOnlyModelViewSet):
         operation_id="messages_outbound_replay_matching",
     )
     @action(detail=False, methods=["post"], url_path="replay")
-    def replay_matching(self, request):
+    def replay_matching(self, request, format=None):
         """Replay every message matching the filter (dead by default); answer how many."""
         payload = ReplayMatchingInput(data=request.data)
         payload.is_valid(raise_exception=True)

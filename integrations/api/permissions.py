@@ -3,7 +3,9 @@
 from rest_framework import permissions
 
 from integrations.api.authentication import SystemPrincipal
+from integrations.models import SecurityEvent
 from integrations.roles import is_console_user
+from integrations.security import security_event_record
 
 SUPPLIER_USER_SCOPES = {"procurement:read", "procurement:write"}
 
@@ -26,14 +28,30 @@ class HasScope(permissions.BasePermission):
         if user is None or not user.is_authenticated:
             return False
         scope = required_scope(view, request)
-        if scope is None:
+        allowed = scope is not None and self._holds(user, scope)
+        if not allowed:
             # A view that names no scope is open to no one: every endpoint must say what it needs.
-            return False
-        if isinstance(user, SystemPrincipal):
-            if not user.has_scope(scope):
+            refuse_and_record(request, user, scope)
+            if isinstance(user, SystemPrincipal) and scope is not None:
                 self.message = f"This API key lacks the scope '{scope}'."
-                return False
-            return True
+        return allowed
+
+    @staticmethod
+    def _holds(user, scope: str) -> bool:
+        if isinstance(user, SystemPrincipal):
+            return user.has_scope(scope)
         if is_console_user(user):
             return True
         return scope in SUPPLIER_USER_SCOPES and hasattr(user, "supplier_membership")
+
+
+def refuse_and_record(request, user, scope: str | None) -> None:
+    """Audit an authenticated caller refused for lack of a scope or role."""
+    is_key = isinstance(user, SystemPrincipal)
+    security_event_record(
+        kind=SecurityEvent.Kind.PERMISSION_REFUSED,
+        api_key=user.api_key if is_key else None,
+        username="" if is_key else user.get_username(),
+        request=request,
+        detail={"scope": scope, "method": request.method},
+    )

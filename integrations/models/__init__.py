@@ -12,6 +12,7 @@ from integrations.models.connectors import (
 )
 from integrations.models.inbox import InboundMessage
 from integrations.models.outbox import DeliveryAttempt, Event, OutboundMessage, Subscription
+from integrations.models.security import SecurityEvent
 from integrations.models.systems import ApiKey, ExternalSystem, Ownership
 
 __all__ = [
@@ -31,6 +32,7 @@ __all__ = [
     "Ownership",
     "PartnerApi",
     "PulledRecord",
+    "SecurityEvent",
     "Subscription",
     "SyncRun",
 ]

@@ -64,6 +64,12 @@ class Subscription(models.Model):
     event_types = models.JSONField(default=list, help_text="Event types delivered; ['*'] for all.")
     url = models.URLField(max_length=500)
     secret = models.CharField(max_length=200, help_text="HMAC-SHA256 key for X-Weft-Signature.")
+    previous_secret = models.CharField(
+        max_length=200, blank=True, help_text="The secret before the last rotation, still signing."
+    )
+    previous_secret_expires_at = models.DateTimeField(
+        null=True, blank=True, help_text="Until then deliveries are signed with both secrets."
+    )
     format = models.CharField(max_length=10, choices=Format.choices, default=Format.JSON)
     enabled = models.BooleanField(default=True)
     max_attempts = models.PositiveIntegerField(default=10)
@@ -71,13 +77,25 @@ class Subscription(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
-    history = audited(excluded_fields=["secret"])
+    history = audited(excluded_fields=["secret", "previous_secret"])
 
     class Meta:
         ordering = ["system__code", "id"]
 
     def __str__(self) -> str:
         return f"{self.system_id} → {self.url}"
+
+    def signing_secrets(self, now=None) -> list[str]:
+        """The current secret, and the previous one while its overlap window lasts."""
+        now = now or timezone.now()
+        secrets = [self.secret]
+        if (
+            self.previous_secret
+            and self.previous_secret_expires_at
+            and self.previous_secret_expires_at > now
+        ):
+            secrets.append(self.previous_secret)
+        return secrets
 
     def wants(self, event_type: str) -> bool:
         return "*" in self.event_types or event_type in self.event_types

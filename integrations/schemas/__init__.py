@@ -302,7 +302,9 @@ def _sort_key(entry: dict) -> tuple:
         ()
         if field is None
         else tuple(
-            (0, int(part), "") if part.isdigit() else (1, 0, part) for part in field.split(".")
+            # isdigit() holds for '²' too, which int() refuses: only ASCII digits are list indexes.
+            (0, int(part), "") if part.isascii() and part.isdigit() else (1, 0, part)
+            for part in field.split(".")
         )
     )
     return (field is not None, parts, entry["message"])

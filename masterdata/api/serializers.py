@@ -80,7 +80,9 @@ class ItemSerializer(serializers.ModelSerializer):
 
 
 class SupplierSerializer(serializers.ModelSerializer):
-    external_system = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    external_system = serializers.SlugRelatedField(
+        slug_field="code", read_only=True, allow_null=True
+    )
 
     class Meta:
         model = Supplier

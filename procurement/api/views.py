@@ -108,7 +108,7 @@ class PurchaseOrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Pro
         ),
     )
     @action(detail=True, methods=["post"])
-    def acknowledge(self, request, pk=None):
+    def acknowledge(self, request, pk=None, format=None):
         po = self.get_object()
         payload = serializers.AcknowledgeInput(data=request.data)
         payload.is_valid(raise_exception=True)
@@ -133,7 +133,7 @@ class PurchaseOrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Pro
         description="A buyer sends a draft PO to its supplier.",
     )
     @action(detail=True, methods=["post"])
-    def issue(self, request, pk=None):
+    def issue(self, request, pk=None, format=None):
         po = self.get_object()
         require_buyer(request)
         with caller_actor(request):
@@ -148,7 +148,7 @@ class PurchaseOrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Pro
         description="A buyer changes lines; an issued PO gets a new revision for the supplier.",
     )
     @action(detail=True, methods=["post"])
-    def revise(self, request, pk=None):
+    def revise(self, request, pk=None, format=None):
         po = self.get_object()
         require_buyer(request)
         payload = serializers.PurchaseOrderReviseInput(data=request.data)
@@ -168,7 +168,7 @@ class PurchaseOrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Pro
         description="A buyer cancels a PO with nothing shipped or received.",
     )
     @action(detail=True, methods=["post"])
-    def cancel(self, request, pk=None):
+    def cancel(self, request, pk=None, format=None):
         po = self.get_object()
         require_buyer(request)
         payload = serializers.PurchaseOrderCancelInput(data=request.data)
@@ -188,7 +188,7 @@ class PurchaseOrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Pro
         description="A buyer closes a received or partly received PO.",
     )
     @action(detail=True, methods=["post"])
-    def close(self, request, pk=None):
+    def close(self, request, pk=None, format=None):
         po = self.get_object()
         require_buyer(request)
         with caller_actor(request):
@@ -202,7 +202,7 @@ class PurchaseOrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Pro
         description="Every answer to this PO and what became of it, oldest first.",
     )
     @action(detail=True, methods=["get"], pagination_class=None, filterset_class=None)
-    def acknowledgements(self, request, pk=None):
+    def acknowledgements(self, request, pk=None, format=None):
         po = self.get_object()
         rows = selectors.acknowledgement_list(po=po)
         return Response(serializers.AcknowledgementSerializer(rows, many=True).data)
@@ -227,7 +227,7 @@ class ProposalViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Procurem
         description="A buyer accepts the proposal as it stands; it becomes the confirmation.",
     )
     @action(detail=True, methods=["post"])
-    def accept(self, request, pk=None):
+    def accept(self, request, pk=None, format=None):
         proposal = self.get_object()
         require_buyer(request)
         with caller_actor(request):
@@ -240,7 +240,7 @@ class ProposalViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Procurem
         description="A buyer rejects the proposal with a reason the supplier sees.",
     )
     @action(detail=True, methods=["post"])
-    def reject(self, request, pk=None):
+    def reject(self, request, pk=None, format=None):
         proposal = self.get_object()
         require_buyer(request)
         payload = serializers.ProposalRejectInput(data=request.data)

@@ -20,6 +20,7 @@ def start_production(**environment) -> subprocess.CompletedProcess:
     env |= {
         "DJANGO_SETTINGS_MODULE": "config.settings.production",
         "CELERY_BROKER_URL": "redis://127.0.0.1:6379/0",
+        "DJANGO_ALLOWED_HOSTS": "weft.example.com",
     } | environment
     return subprocess.run(
         [sys.executable, "-c", "import django; django.setup()"],

@@ -1,0 +1,204 @@
+"""Faults during intake: a worker killed with SIGKILL mid-drain, then Redis restarted.
+
+    .venv/bin/python bench/faults.py [--messages 3000] [--max-wait 480]
+
+Runs on its own database and its own Redis (a private redis-server on a free port, so the
+restart hurts nobody else). Stores the messages, starts a real `inbound` worker, kills it with
+SIGKILL once some are applied, starts a new one, and plays the beat's stale-message sweep
+every 10 s. Then does the same with a Redis restart (its queued tasks and drain flags are
+lost: Redis runs without persistence here). Prints, per fault, how long recovery took and
+whether every message was applied exactly once (one Item per message, one history row each).
+Exits 1 when a message is lost or applied twice.
+
+Recovery after a SIGKILL is bounded by the inbox's drain flag (FLAG_SECONDS, 300 s) plus the
+sweep's age threshold: the killed drain still holds its partition's flag until it expires.
+"""
+
+import argparse
+import contextlib
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.support import PYTHON, ROOT, bench_database, django_setup, free_port, verdict
+
+
+@contextlib.contextmanager
+def private_redis():
+    port = free_port()
+    folder = Path(f"/tmp/weft-bench-redis-{port}")
+    folder.mkdir(exist_ok=True)
+    command = [
+        shutil.which("redis-server") or "redis-server",
+        "--port",
+        str(port),
+        "--bind",
+        "127.0.0.1",
+        "--save",
+        "",
+        "--appendonly",
+        "no",
+        "--dir",
+        str(folder),
+    ]
+    state = {"process": subprocess.Popen(command, stdout=subprocess.DEVNULL)}
+    time.sleep(0.5)
+
+    def restart():
+        state["process"].send_signal(signal.SIGTERM)
+        state["process"].wait(timeout=10)
+        state["process"] = subprocess.Popen(command, stdout=subprocess.DEVNULL)
+        time.sleep(0.5)
+
+    try:
+        yield f"redis://127.0.0.1:{port}/0", restart
+    finally:
+        state["process"].send_signal(signal.SIGTERM)
+        state["process"].wait(timeout=10)
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def start_worker(environment: dict) -> subprocess.Popen:
+    return subprocess.Popen(
+        [
+            PYTHON,
+            "-m",
+            "celery",
+            "--app",
+            "config",
+            "worker",
+            "--queues",
+            "inbound",
+            "--concurrency",
+            "2",
+            "--loglevel",
+            "WARNING",
+            "--hostname",
+            f"fault-{uuid.uuid4().hex[:6]}@%h",
+        ],
+        cwd=ROOT,
+        env=environment,
+        start_new_session=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+
+def kill_hard(worker: subprocess.Popen) -> None:
+    os.killpg(worker.pid, signal.SIGKILL)
+    worker.wait(timeout=10)
+
+
+def stop(worker: subprocess.Popen) -> None:
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(worker.pid, signal.SIGTERM)
+    with contextlib.suppress(subprocess.TimeoutExpired):
+        worker.wait(timeout=30)
+
+
+def envelope(run: str, n: int) -> dict:
+    return {
+        "type": "item.upserted",
+        "version": 1,
+        "id": f"{run}-{n}",
+        "source": "FAULT-ERP",
+        "occurred_at": "2026-11-22T10:00:00+00:00",
+        "data": {
+            "code": f"F{run}-{n:06d}",
+            "description": "Fault bench part",
+            "base_uom": "EA",
+            "item_type": "buy",
+        },
+    }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--messages", type=int, default=3000)
+    parser.add_argument("--max-wait", type=float, default=480)
+    args = parser.parse_args()
+    results = []
+
+    with private_redis() as (broker, restart_redis), bench_database("faults") as environment:
+        environment = environment | {
+            "CELERY_BROKER_URL": broker,
+            "CELERY_TASK_ALWAYS_EAGER": "false",
+        }
+        django_setup(environment)
+        from django.db import transaction
+
+        from integrations.inbox import inbound_receive_batch, stale_received_messages_requeue
+        from integrations.models import InboundMessage
+        from integrations.services import external_system_register, ownership_set
+        from masterdata.models import Item, UnitOfMeasure
+
+        system = external_system_register(code="FAULT-ERP", name="Fault ERP", kind="erp")
+        ownership_set(object_type="item", system=system)
+        UnitOfMeasure.objects.create(code="EA", name="Each", dimension="count")
+
+        def intake(run: str) -> None:
+            for start in range(0, args.messages, 1000):
+                stop_at = min(start + 1000, args.messages)
+                with transaction.atomic():
+                    inbound_receive_batch(
+                        system=system,
+                        envelopes=[envelope(run, n) for n in range(start, stop_at)],
+                        correlation_id=None,
+                    )
+
+        def applied(run: str) -> int:
+            return InboundMessage.objects.filter(
+                idempotency_key__startswith=f"{run}-", status="applied"
+            ).count()
+
+        def recover(run: str, started: float) -> float | None:
+            last_sweep = 0.0
+            while time.monotonic() - started < args.max_wait:
+                if applied(run) == args.messages:
+                    return time.monotonic() - started
+                if time.monotonic() - last_sweep > 10:
+                    stale_received_messages_requeue()
+                    last_sweep = time.monotonic()
+                time.sleep(1)
+            return None
+
+        def exactly_once(run: str) -> tuple[int, int]:
+            items = Item.objects.filter(code__startswith=f"F{run}-")
+            history = Item.history.filter(code__startswith=f"F{run}-").count()
+            return items.count(), history
+
+        for fault in ("worker SIGKILL", "Redis restart"):
+            run = uuid.uuid4().hex[:6]
+            intake(run)
+            worker = start_worker(environment)
+            while applied(run) < args.messages // 4:
+                time.sleep(0.2)
+            at_fault = applied(run)
+            if fault == "worker SIGKILL":
+                kill_hard(worker)
+                worker = start_worker(environment)
+            else:
+                restart_redis()
+            recovered = recover(run, time.monotonic())
+            stop(worker)
+            items, history = exactly_once(run)
+            passed = recovered is not None and items == args.messages and history == args.messages
+            results.append(passed)
+            waited = f"{recovered:.0f} s" if recovered is not None else "not within the wait"
+            print(
+                f"{fault}: {at_fault} of {args.messages} applied when it struck; all applied "
+                f"after {waited}; items {items}, history rows {history} "
+                f"(exactly once: {items == history == args.messages}) {verdict(passed)}"
+            )
+    return 0 if all(results) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
