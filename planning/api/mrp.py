@@ -208,7 +208,7 @@ class PlannedOrderViewSet(PlanningView, viewsets.ReadOnlyModelViewSet):
         request=PlannedOrderFirmInput, responses={200: PlannedOrderSerializer, **PROBLEMS}
     )
     @action(detail=True, methods=["post"])
-    def firm(self, request, number=None):
+    def firm(self, request, number=None, format=None):
         order = self.get_object()
         if isinstance(request.user, SystemPrincipal):
             raise PermissionDenied("A planner firms planned orders; an API key cannot.")
@@ -222,7 +222,7 @@ class PlannedOrderViewSet(PlanningView, viewsets.ReadOnlyModelViewSet):
 
     @extend_schema(responses={200: EndDemandSerializer(many=True)})
     @action(detail=True, methods=["get"], pagination_class=None, filterset_class=None)
-    def pegging(self, request, number=None):
+    def pegging(self, request, number=None, format=None):
         """The customer orders and forecast this planned order serves, through every level."""
         order = self.get_object()
         rows = end_demands(
@@ -354,7 +354,7 @@ class MrpRecordView(PlanningAPIView):
     """The item's time-phased record from its last plan: the textbook MRP grid, bucket by bucket."""
 
     @extend_schema(parameters=ITEM_PLANT, responses={200: MrpRecordSerializer, **PROBLEMS})
-    def get(self, request):
+    def get(self, request, format=None):
         item, plant = _item_and_plant(request)
         record = get_object_or_404(MrpRecord, item=item, plant=plant)
         buckets = [
@@ -379,6 +379,6 @@ class AtpView(PlanningAPIView):
     @extend_schema(
         parameters=ITEM_PLANT, responses={200: AtpBucketSerializer(many=True), **PROBLEMS}
     )
-    def get(self, request):
+    def get(self, request, format=None):
         item, plant = _item_and_plant(request)
         return Response(AtpBucketSerializer(atp_for(item=item, plant=plant), many=True).data)

@@ -108,7 +108,7 @@ class ForecastVersionViewSet(
         description="Put a draft forward for approval.",
     )
     @action(detail=True, methods=["post"])
-    def submit(self, request, pk=None):
+    def submit(self, request, pk=None, format=None):
         forecast = self.get_object()
         with caller_actor(request):
             forecast = forecasts.forecast_submit(forecast=forecast, acting_user=_person(request))
@@ -120,7 +120,7 @@ class ForecastVersionViewSet(
         description="A planner approves a submitted version.",
     )
     @action(detail=True, methods=["post"])
-    def approve(self, request, pk=None):
+    def approve(self, request, pk=None, format=None):
         forecast = self.get_object()
         with caller_actor(request):
             forecast = forecasts.forecast_approve(forecast=forecast, acting_user=_person(request))
@@ -132,7 +132,7 @@ class ForecastVersionViewSet(
         description="A planner rejects a version that is not active yet, saying why.",
     )
     @action(detail=True, methods=["post"])
-    def reject(self, request, pk=None):
+    def reject(self, request, pk=None, format=None):
         forecast = self.get_object()
         payload = serializers.ForecastRejectInput(data=request.data)
         payload.is_valid(raise_exception=True)
@@ -153,7 +153,7 @@ class ForecastVersionViewSet(
         ),
     )
     @action(detail=True, methods=["post"])
-    def activate(self, request, pk=None):
+    def activate(self, request, pk=None, format=None):
         forecast = self.get_object()
         with caller_actor(request):
             forecast = forecasts.forecast_activate(forecast=forecast, acting_user=_person(request))
@@ -172,7 +172,7 @@ class ForecastVersionViewSet(
         description="Per item and period, `against`'s quantity (a) and this version's (b), totals.",
     )
     @action(detail=True, methods=["get"], pagination_class=None, filterset_class=None)
-    def diff(self, request, pk=None):
+    def diff(self, request, pk=None, format=None):
         forecast = self.get_object()
         against = request.query_params.get("against", "")
         if not against.isdigit():
@@ -211,7 +211,7 @@ class ForecastVersionViewSet(
         description="MAPE and bias (percent) per version whose periods have passed.",
     )
     @action(detail=False, methods=["get"], pagination_class=None)
-    def accuracy(self, request):
+    def accuracy(self, request, format=None):
         versions = self.filter_queryset(self.get_queryset())
         rows = accuracy.forecast_accuracy_by_version(versions)
         return Response(

@@ -165,6 +165,30 @@ RULES: dict[str, Rule] = {
         planner=200,
         args=lambda w: {"item": w["item"].code, "plant": "P100"},
     ),
+    # Planning: the manufacturer's own; supplier users hold no planning scope
+    "forecast-version-list": api("planning:read"),
+    "forecast-version-detail": api("planning:read", planner=404, args=missing_pk),
+    "forecast-version-submit": api("planning:read", planner=405, args=missing_pk),
+    "forecast-version-approve": api("planning:read", planner=405, args=missing_pk),
+    "forecast-version-reject": api("planning:read", planner=405, args=missing_pk),
+    "forecast-version-activate": api("planning:read", planner=405, args=missing_pk),
+    "forecast-version-diff": api("planning:read", planner=404, args=missing_pk),
+    "forecast-version-accuracy": api("planning:read"),
+    "demand-order-list": api("planning:read"),
+    "demand-order-detail": api("planning:read", planner=404, args=lambda w: {"number": "NONE"}),
+    "mrp-run-list": api("planning:read"),
+    "mrp-run-detail": api("planning:read", planner=404, args=missing_pk),
+    "mrp-message-list": api("planning:read"),
+    "mrp-message-detail": api("planning:read", planner=404, args=missing_pk),
+    "planned-order-list": api("planning:read"),
+    "planned-order-detail": api("planning:read", planner=404, args=lambda w: {"number": "NONE"}),
+    "planned-order-firm": api("planning:read", planner=405, args=lambda w: {"number": "NONE"}),
+    "planned-order-pegging": api(
+        "planning:read", planner=404, args=lambda w: {"number": "NONE"}
+    ),
+    # Item and plant are query parameters: without them the answer names the missing one (400).
+    "mrp-record": api("planning:read", planner=400),
+    "atp": api("planning:read", planner=400),
     # Supplier portal
     "portal:home": page(supplier=200, foreign_supplier=200, planner=404),
     "portal:order-list": page(supplier=200, foreign_supplier=200, planner=404),
