@@ -127,9 +127,16 @@ def test_net_change_of_a_component_keeps_the_parents_orders_as_its_demand():
     assert planned(plant.plant) >= {("WHEEL", "buy", Decimal("15"), week(0), week(2), "RIMS")}
 
 
+def test_before_the_first_full_run_there_is_no_plan_to_change():
+    plant = bike_plant()
+    assert net_change_request(plant=plant.plant, item_ids=[plant.bike.pk], reason="x") == 0
+    assert not NetChangeRequest.objects.exists() and not MrpRun.objects.exists()
+
+
 def test_requests_made_while_the_plant_is_busy_wait_and_are_merged_into_one_run():
     plant = bike_plant()
     order("SO-1", plant.bike, plant.plant, "10", week(3))
+    mrp_run_full(plant=plant.plant)
     import zlib
 
     key = zlib.crc32(b"P100")
