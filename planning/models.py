@@ -1,1 +1,0 @@
-"""Forecasts, MRP, planned orders and the exception workbench (planning issue)."""
