@@ -1,9 +1,11 @@
-"""Console pages. Every view is wrapped by `console_required` (planning/console/access.py)."""
+"""Shared pieces of the console's views. Every view is wrapped by `console_required`."""
 
+from django.contrib import messages
+from django.http import HttpResponse
 from django.shortcuts import render
-from django.views.decorators.http import require_GET
+from django.template.loader import render_to_string
 
-from planning.console.access import console_required
+from integrations.errors import ApplicationError
 from planning.console.nav import console_nav
 
 
@@ -18,7 +20,19 @@ def console_render(request, template: str, context: dict | None = None, **kwargs
     )
 
 
-@console_required
-@require_GET
-def exception_list(request):
-    return console_render(request, "console/exceptions/list.html", {})
+def refused(request, error: ApplicationError) -> HttpResponse:
+    """A 4xx naming the field and value: an alert for htmx (console.js shows it), else a page."""
+    context = {"error": error, "field": error.extra.get("field"), "value": error.extra.get("value")}
+    if htmx_partial(request):
+        html = render_to_string("console/partials/refused.html", context, request=request)
+        return HttpResponse(html, status=error.status_code)
+    return console_render(request, "console/refused.html", context, status=error.status_code)
+
+
+def messages_oob(request) -> str:
+    """The flash messages as an out-of-band swap, for partial answers."""
+    return render_to_string(
+        "console/partials/messages_oob.html",
+        {"messages": messages.get_messages(request)},
+        request=request,
+    )

@@ -263,6 +263,7 @@ def exception_assign(
 
 def snooze_until_check(until) -> datetime:
     """A snooze ends in the future; a date means the start of that day."""
+    given = until
     if isinstance(until, str):
         from django.utils.dateparse import parse_date, parse_datetime
 
@@ -282,7 +283,7 @@ def snooze_until_check(until) -> datetime:
     if until <= timezone.now():
         raise ApplicationError(
             f"Snooze until {until:%Y-%m-%d %H:%M} is not in the future.",
-            {"field": "until", "value": until.isoformat()},
+            {"field": "until", "value": given if isinstance(given, str) else until.isoformat()},
         )
     return until
 

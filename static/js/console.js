@@ -1,2 +1,16 @@
-// Planner console behaviour; loaded on every console page (no inline script under the CSP).
+// Planner console behaviour on every console page (no inline script under the CSP).
 "use strict";
+
+// A refused request (4xx) names the field and value: show it above the page instead of dropping it.
+document.addEventListener("htmx:beforeSwap", function (event) {
+  var status = event.detail.xhr.status;
+  if (status >= 400 && status < 500) {
+    var alerts = document.getElementById("console-alerts");
+    if (alerts) {
+      event.detail.shouldSwap = true;
+      event.detail.isError = false;
+      event.detail.target = alerts;
+      event.detail.swapOverride = "innerHTML";
+    }
+  }
+});
