@@ -295,12 +295,13 @@ def _panel(request, exception: PlanningException, *, status: int = 200, with_row
         return console_render(request, "console/exceptions/detail.html", context, status=status)
     html = render_to_string("console/exceptions/partials/panel.html", context, request=request)
     if with_row:
-        html += render_to_string(
+        # A <tr> outside a table does not survive HTML parsing: htmx takes it from a <template>.
+        row = render_to_string(
             "console/exceptions/partials/row.html",
             {"row": context["exception"], "oob": True, "now": context["now"]},
             request=request,
         )
-        html += messages_oob(request)
+        html += f"<template>{row}</template>" + messages_oob(request)
     return HttpResponse(html, status=status)
 
 
@@ -418,7 +419,13 @@ def _fix(exception: PlanningException, request, action: str) -> str:
         spec = {"line": line.line_number, "requested_date": form.cleaned_data["requested_date"]}
         if form.cleaned_data.get("quantity"):
             spec["quantity"] = form.cleaned_data["quantity"]
+        revision = line.po.revision
         po = procurement.purchase_order_revise(po=line.po, lines=[spec], acting_user=user)
+        if po.revision == revision:
+            raise ApplicationError(
+                "That is what the supplier has already; change the date or the quantity.",
+                {"field": "requested_date", "value": request.POST.get("requested_date", "")},
+            )
         return (
             f"{form.cleaned_data['priority'].capitalize()} change request sent to {po.supplier.code} "
             f"as revision {po.revision}: {form.cleaned_data['reason']}"

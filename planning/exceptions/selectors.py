@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.db.models import Count, Q
+from django.http import QueryDict
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
@@ -26,7 +27,17 @@ ACT_WITHIN_DAYS = 3
 
 
 def exception_filter(params, *, user=None) -> ExceptionFilter:
-    """The bound FilterSet; an invalid one is refused naming the first bad field and value."""
+    """The bound FilterSet; an invalid one is refused naming the first bad field and value.
+
+    Empty values (a form's "any" choices) mean no filter.
+    """
+    if hasattr(params, "lists"):
+        cleaned = QueryDict(mutable=True)
+        for name, values in params.lists():
+            kept = [value for value in values if value.strip()]
+            if kept:
+                cleaned.setlist(name, kept)
+        params = cleaned
     filterset = ExceptionFilter(params, queryset=PlanningException.objects.all(), user=user)
     if not filterset.is_valid():
         field, messages = next(iter(filterset.errors.items()))

@@ -1,6 +1,8 @@
 // Planner console behaviour on every console page (no inline script under the CSP).
 "use strict";
 
+document.documentElement.classList.add("weft-js");
+
 // A refused request (4xx) names the field and value: show it above the page instead of dropping it.
 document.addEventListener("htmx:beforeSwap", function (event) {
   var status = event.detail.xhr.status;

@@ -31,6 +31,8 @@
     var checked = document.querySelectorAll("#exception-rows .weft-row-check:checked").length;
     var label = document.querySelector(".weft-selected-count");
     if (label) label.textContent = checked + " selected";
+    var bar = document.querySelector(".weft-bulk-bar");
+    if (bar) bar.classList.toggle("weft-has-selection", checked > 0);
     rows().forEach(function (row) {
       var box = row.querySelector(".weft-row-check");
       row.classList.toggle("weft-row-selected", !!(box && box.checked));
@@ -45,7 +47,8 @@
   document.addEventListener("keydown", function (event) {
     if (event.ctrlKey || event.metaKey || event.altKey) return;
     if (typing(event.target)) {
-      if (event.key === "Escape") event.target.blur();
+      // Escape leaves the field for the j/k keys; in the search box it must not also clear the search.
+      if (event.key === "Escape") { event.preventDefault(); event.target.blur(); }
       return;
     }
     if (event.key === "j") { move(1); event.preventDefault(); }

@@ -332,3 +332,37 @@ def test_an_unknown_fix_action_is_a_400(signed_in):
         reverse("console:exception-fix", args=[row.pk, "teleport"]), HTTP_HX_REQUEST="true"
     )
     assert response.status_code == 400 and "<code>teleport</code>" in response.content.decode()
+
+
+def test_a_change_request_that_changes_nothing_is_refused(signed_in, po):
+    exception = proposal_exception(po)
+    response = signed_in.post(
+        reverse("console:exception-fix", args=[exception.pk, "change"]),
+        {
+            "priority": "expedite",
+            "requested_date": in_days(20).isoformat(),
+            "quantity": "40",
+            "reason": "x",
+        },
+        HTTP_HX_REQUEST="true",
+    )
+    assert (
+        response.status_code == 400 and "<code>requested_date</code>" in response.content.decode()
+    )
+    po.refresh_from_db()
+    assert po.revision == 0 and exception.events.count() == 1
+
+
+def test_empty_filter_values_from_the_form_mean_no_filter(signed_in):
+    make_exception(summary="kept")
+    params = {
+        "q": "",
+        "severity": "",
+        "plant": "",
+        "planner": "",
+        "age": "",
+        "state": "",
+        "sort": "",
+    }
+    response = signed_in.get(HOME, params, **HX)
+    assert response.status_code == 200 and "kept" in response.content.decode()
