@@ -3,9 +3,11 @@
 from datetime import timedelta
 
 import django_filters as filters
+from django.contrib.auth import get_user_model
 from django.db.models import Q
 from django.utils import timezone
 
+from masterdata.models import Plant, Supplier
 from planning.models import PlanningException
 
 State = PlanningException.State
@@ -21,19 +23,21 @@ STATE_VIEWS = {
     "closed": ("Auto-closed", Q(state=State.CLOSED)),
 }
 AGES = {
-    "1d": ("Older than 1 day", 1),
-    "3d": ("Older than 3 days", 3),
-    "7d": ("Older than a week", 7),
-    "30d": ("Older than a month", 30),
+    "1d": ("Over 1 day old", 1),
+    "3d": ("Over 3 days old", 3),
+    "7d": ("Over a week old", 7),
+    "30d": ("Over a month old", 30),
 }
 SEVERITIES = [(label, label.capitalize()) for label in ("critical", "high", "medium", "low")]
 
 
 class ExceptionFilter(filters.FilterSet):
-    kind = filters.MultipleChoiceFilter(choices=PlanningException.Kind.choices)
-    severity = filters.MultipleChoiceFilter(choices=SEVERITIES, method="filter_severity")
-    plant = filters.CharFilter(field_name="plant__code")
-    supplier = filters.CharFilter(field_name="supplier__code")
+    kind = filters.MultipleChoiceFilter(choices=PlanningException.Kind.choices, distinct=False)
+    severity = filters.MultipleChoiceFilter(
+        choices=SEVERITIES, method="filter_severity", distinct=False
+    )
+    plant = filters.CharFilter(method="filter_plant", label="Plant code")
+    supplier = filters.CharFilter(method="filter_supplier", label="Supplier code")
     planner = filters.CharFilter(method="filter_planner", label="Owner (username, me or none)")
     age = filters.ChoiceFilter(
         choices=[(key, label) for key, (label, _) in AGES.items()], method="filter_age"
@@ -43,7 +47,7 @@ class ExceptionFilter(filters.FilterSet):
         method="filter_state",
         empty_label="To act on",
     )
-    q = filters.CharFilter(method="search", label="Summary, key, item or PO contains")
+    q = filters.CharFilter(method="search", label="Summary contains (item, PO, partner)")
 
     class Meta:
         model = PlanningException
@@ -64,13 +68,23 @@ class ExceptionFilter(filters.FilterSet):
         levels = [Severity[label.upper()].value for label in value]
         return queryset.filter(severity__in=levels)
 
+    # Codes resolve to ids in a sub-select, so the list query filters a column of its own table.
+    def filter_plant(self, queryset, name, value):
+        return queryset.filter(plant_id__in=Plant.objects.filter(code=value.strip()).values("pk"))
+
+    def filter_supplier(self, queryset, name, value):
+        return queryset.filter(
+            supplier_id__in=Supplier.objects.filter(code=value.strip()).values("pk")
+        )
+
     def filter_planner(self, queryset, name, value):
         value = value.strip()
         if value == "none":
             return queryset.filter(assigned_to__isnull=True)
         if value == "me" and self.user is not None:
             return queryset.filter(assigned_to=self.user)
-        return queryset.filter(assigned_to__username=value)
+        users = get_user_model().objects.filter(username=value).values("pk")
+        return queryset.filter(assigned_to_id__in=users)
 
     def filter_age(self, queryset, name, value):
         days = AGES[value][1]
@@ -83,9 +97,5 @@ class ExceptionFilter(filters.FilterSet):
         value = value.strip()[:100]
         if not value:
             return queryset
-        return queryset.filter(
-            Q(summary__icontains=value)
-            | Q(key__icontains=value)
-            | Q(item__code__iexact=value)
-            | Q(po_line__po__number=value)
-        )
+        # Summaries name the item, the PO and the partner, so one column answers the search.
+        return queryset.filter(summary__icontains=value)

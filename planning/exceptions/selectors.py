@@ -18,9 +18,9 @@ from planning.models import PlanningException
 
 PAGE_SIZE = 50
 SORTS = {
-    "severity": "Severity, then oldest",
-    "oldest": "Oldest first",
-    "newest": "Newest first",
+    "severity": "Most severe",
+    "oldest": "Oldest",
+    "newest": "Newest",
 }
 DEFAULT_SORT = "severity"
 ACT_WITHIN_DAYS = 3
@@ -128,7 +128,10 @@ def exception_page(
 
 
 def exception_counts(filterset: ExceptionFilter) -> dict:
-    """Counts per kind under every filter but the kind, the total, and how many are due soon."""
+    """Counts per kind under every filter but the kind; the view's total, due soon and critical.
+
+    One grouped query: the view's figures are the sum over its chosen kinds (all when none).
+    """
     data = filterset.data.copy() if hasattr(filterset.data, "copy") else dict(filterset.data)
     if hasattr(data, "setlist"):
         data.setlist("kind", [])
@@ -137,20 +140,33 @@ def exception_counts(filterset: ExceptionFilter) -> dict:
     without_kind = ExceptionFilter(
         data, queryset=PlanningException.objects.all(), user=filterset.user
     ).qs
-    per_kind = dict(
-        without_kind.order_by().values_list("kind").annotate(n=Count("id")).values_list("kind", "n")
-    )
     soon = timezone.now() + timedelta(days=ACT_WITHIN_DAYS)
-    figures = filterset.qs.order_by().aggregate(
-        total=Count("id"),
-        due_soon=Count("id", filter=Q(due_at__lte=soon)),
-        critical=Count("id", filter=Q(severity=PlanningException.Severity.CRITICAL)),
+    rows = (
+        without_kind.order_by()
+        .values("kind")
+        .annotate(
+            n=Count("id"),
+            due_soon=Count("id", filter=Q(due_at__lte=soon)),
+            critical=Count("id", filter=Q(severity=PlanningException.Severity.CRITICAL)),
+        )
     )
+    per_kind = {row["kind"]: row for row in rows}
+    chosen = set(filterset.form.cleaned_data.get("kind") or per_kind)
+    figures = {
+        name: sum(row[name] for kind, row in per_kind.items() if kind in chosen)
+        for name in ("n", "due_soon", "critical")
+    }
     kinds = [
-        {"kind": value, "label": label, "count": per_kind.get(value, 0)}
+        {"kind": value, "label": label, "count": per_kind.get(value, {}).get("n", 0)}
         for value, label in PlanningException.Kind.choices
     ]
-    return {"kinds": kinds, "all_kinds": sum(per_kind.values()), **figures}
+    return {
+        "kinds": kinds,
+        "all_kinds": sum(row["n"] for row in per_kind.values()),
+        "total": figures["n"],
+        "due_soon": figures["due_soon"],
+        "critical": figures["critical"],
+    }
 
 
 def new_since_count(filterset: ExceptionFilter, since: datetime) -> int:

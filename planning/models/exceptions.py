@@ -154,15 +154,37 @@ class PlanningException(models.Model):
             ),
         ]
         indexes = [
-            # The list's default order within a state, and per kind, served straight from an index.
+            # The default view (new and acknowledged) in each sort, whole or per kind, read in
+            # order straight from a partial index, so a first page never sorts 100,000 rows.
+            models.Index(
+                fields=["-severity", "opened_at", "id"],
+                name="exception_act_sev_idx",
+                condition=Q(state__in=["new", "acknowledged"]),
+            ),
+            models.Index(
+                fields=["kind", "-severity", "opened_at", "id"],
+                name="exception_act_kind_idx",
+                condition=Q(state__in=["new", "acknowledged"]),
+            ),
+            models.Index(
+                fields=["opened_at", "id"],
+                name="exception_act_age_idx",
+                condition=Q(state__in=["new", "acknowledged"]),
+            ),
+            # The counts per kind of the default view, from the index alone.
+            models.Index(
+                fields=["kind", "severity", "due_at"],
+                name="exception_act_counts_idx",
+                condition=Q(state__in=["new", "acknowledged"]),
+            ),
+            models.Index(
+                fields=["-severity", "opened_at", "id"],
+                name="exception_open_sev_idx",
+                condition=Q(closed_at__isnull=True),
+            ),
             models.Index(
                 fields=["state", "-severity", "opened_at", "id"], name="exception_state_sev_idx"
             ),
-            models.Index(
-                fields=["kind", "state", "-severity", "opened_at", "id"],
-                name="exception_kind_sev_idx",
-            ),
-            models.Index(fields=["state", "opened_at", "id"], name="exception_state_age_idx"),
             models.Index(fields=["key", "-opened_at"], name="exception_key_idx"),
             models.Index(
                 fields=["plant", "state"],

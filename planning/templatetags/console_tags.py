@@ -10,7 +10,7 @@ register = template.Library()
 
 @register.filter
 def age(moment: datetime | None, now: datetime | None = None) -> str:
-    """A compact age for dense tables: 45m, 5h, 3d, 7w."""
+    """A compact age for dense tables: 45m, 5h, 3d, 7w (also a time-to-go: `now|age:due`)."""
     if moment is None:
         return ""
     seconds = max(((now or timezone.now()) - moment).total_seconds(), 0)
@@ -28,3 +28,9 @@ def days_between(later, earlier) -> int | None:
     if later is None or earlier is None:
         return None
     return (later - earlier).days
+
+
+@register.filter
+def words(name: str) -> str:
+    """A snake_case key as words: correlation_id → correlation id."""
+    return str(name).replace("_", " ")
