@@ -131,11 +131,32 @@ def measure(
     return timings, len(queries), status
 
 
+def explain(planner) -> None:
+    """EXPLAIN ANALYZE of the first page's list and counts queries, to see the indexes at work."""
+    from django.db import connection
+    from django.http import QueryDict
+
+    from planning.exceptions import selectors
+
+    for query in ("", "kind=shortage", "state=open&age=7d"):
+        filterset = selectors.exception_filter(QueryDict(query), user=planner)
+        page_query = selectors.exception_page_queryset(filterset.qs, sort="severity")
+        sql, params = page_query[: selectors.PAGE_SIZE + 1].query.sql_with_params()
+        with connection.cursor() as cursor:
+            cursor.execute(f"EXPLAIN (ANALYZE, BUFFERS OFF) {sql}", params)
+            plan = [row[0] for row in cursor.fetchall()]
+        print(f"-- list {query or '(default view)'}")
+        print("\n".join(plan[:6]))
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--open", type=int, default=100_000)
     parser.add_argument("--requests", type=int, default=30)
     parser.add_argument("--verbose", action="store_true", help="print the slowest queries")
+    parser.add_argument(
+        "--explain", action="store_true", help="print PostgreSQL's plan of the first page's queries"
+    )
     args = parser.parse_args()
     with bench_database("console_exceptions") as environment:
         environment["DJANGO_ALLOWED_HOSTS"] = "127.0.0.1,localhost,testserver"
@@ -177,6 +198,8 @@ def main() -> int:
             ("search 'ITEM-00042'", "/console/?q=ITEM-00042", HTMX, FILTER_FLOOR_MS),
             ("search 'reschedule'", "/console/?q=reschedule", HTMX, None),
         ]
+        if args.explain:
+            explain(planner)
         # The machine may be shared: the load says how far wall time stands from CPU time.
         print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
         passed = True

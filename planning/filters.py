@@ -18,7 +18,8 @@ STATE_VIEWS = {
     "new": ("New", Q(state=State.NEW)),
     "acknowledged": ("Acknowledged", Q(state=State.ACKNOWLEDGED)),
     "snoozed": ("Snoozed", Q(state=State.SNOOZED)),
-    "open": ("All open", Q(state__in=PlanningException.OPEN_STATES)),
+    # The same predicate as the partial index the open view is read from.
+    "open": ("All open", Q(closed_at__isnull=True)),
     "resolved": ("Resolved", Q(state=State.RESOLVED)),
     "closed": ("Auto-closed", Q(state=State.CLOSED)),
 }

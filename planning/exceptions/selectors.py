@@ -96,6 +96,13 @@ def _after(sort: str, cursor: str) -> Q:
     return Q(opened_at__lt=stamp) | Q(opened_at=stamp, id__lt=pk)
 
 
+def exception_page_queryset(queryset, *, sort: str, after: str = ""):
+    ordered = queryset.order_by(*_order(sort))
+    if after:
+        ordered = ordered.filter(_after(sort, after))
+    return ordered.select_related("item", "plant", "supplier", "assigned_to", "po_line__po")
+
+
 @dataclass
 class ExceptionPage:
     rows: list
@@ -109,14 +116,7 @@ def exception_page(
 ) -> ExceptionPage:
     """One keyset page of the filtered exceptions, with what the list shows of each row."""
     size = size or PAGE_SIZE
-    ordered = queryset.order_by(*_order(sort))
-    if after:
-        ordered = ordered.filter(_after(sort, after))
-    rows = list(
-        ordered.select_related("item", "plant", "supplier", "assigned_to", "po_line__po")[
-            : size + 1
-        ]
-    )
+    rows = list(exception_page_queryset(queryset, sort=sort, after=after)[: size + 1])
     more = len(rows) > size
     rows = rows[:size]
     return ExceptionPage(

@@ -173,9 +173,14 @@ class PlanningException(models.Model):
             ),
             # The counts per kind of the default view, from the index alone.
             models.Index(
-                fields=["kind", "severity", "due_at"],
+                fields=["kind", "severity", "due_at", "opened_at"],
                 name="exception_act_counts_idx",
                 condition=Q(state__in=["new", "acknowledged"]),
+            ),
+            models.Index(
+                fields=["kind", "severity", "due_at", "opened_at"],
+                name="exception_open_counts_idx",
+                condition=Q(closed_at__isnull=True),
             ),
             models.Index(
                 fields=["-severity", "opened_at", "id"],

@@ -366,3 +366,61 @@ def test_empty_filter_values_from_the_form_mean_no_filter(signed_in):
     }
     response = signed_in.get(HOME, params, **HX)
     assert response.status_code == 200 and "kept" in response.content.decode()
+
+
+def test_a_proposal_of_another_line_is_not_found_through_this_exception(signed_in, po):
+    # given a proposal exception for line 10, and a pending proposal on line 20 as well
+    exception = proposal_exception(po)
+    procurement.purchase_order_acknowledge(
+        po=po,
+        revision=0,
+        lines=[{"line": 20, "status": "changed", "confirmed_date": in_days(45)}],
+        acting_system=po.supplier.external_system,
+    )
+    foreign = SupplierProposal.objects.get(po_line__line_number=20)
+
+    # when the planner posts line 20's proposal through line 10's exception
+    response = signed_in.post(
+        reverse("console:exception-fix", args=[exception.pk, "accept"]),
+        {"proposal": foreign.pk},
+        HTTP_HX_REQUEST="true",
+    )
+
+    # then it is not found there, and nothing is decided
+    assert response.status_code == 404
+    foreign.refresh_from_db()
+    assert foreign.status == "pending"
+
+
+def test_triage_steps_over_http_answer_the_panel_and_the_row_out_of_band(signed_in, planner):
+    row = make_exception(summary="to triage")
+    for step, data in (
+        ("acknowledge", {"note": "seen"}),
+        ("assign", {"assignee": "planner"}),
+        ("resolve", {"resolution": "not_an_issue", "note": "duplicate of PO change"}),
+    ):
+        response = signed_in.post(
+            reverse("console:exception-triage", args=[row.pk, step]), data, HTTP_HX_REQUEST="true"
+        )
+        assert response.status_code == 200, step
+        body = response.content.decode()
+        assert (
+            f'<template>\n<tr id="exc-{row.pk}"' in body
+            or f'<template><tr id="exc-{row.pk}"' in body
+        )
+    row.refresh_from_db()
+    assert (row.state, row.resolution, row.assigned_to) == ("resolved", "not_an_issue", planner)
+    again = signed_in.post(
+        reverse("console:exception-triage", args=[row.pk, "acknowledge"]), HTTP_HX_REQUEST="true"
+    )
+    assert again.status_code == 409 and "<code>state</code>" in again.content.decode()
+
+
+def test_without_htmx_the_detail_is_a_page_of_its_own(signed_in):
+    row = make_exception(summary="standalone")
+    response = signed_in.get(reverse("console:exception-detail", args=[row.pk]))
+    assert (
+        response.status_code == 200
+        and b"<html" in response.content
+        and b"standalone" in response.content
+    )
