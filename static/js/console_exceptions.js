@@ -87,6 +87,13 @@
     if (link) mark(link.closest("tr"));
   });
 
+  // A new answer in the panel starts at its situation box, where the outcome shows.
+  document.addEventListener("htmx:afterSwap", function (event) {
+    if (event.detail.target && event.detail.target.id === "exception-panel") {
+      event.detail.target.scrollTop = 0;
+    }
+  });
+
   // After the list is swapped, keep the current row if it is still there.
   document.addEventListener("htmx:afterSettle", function () {
     if (current && current.id) {
