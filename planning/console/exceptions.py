@@ -65,12 +65,12 @@ def _filter_query(params) -> str:
     return urlencode(pairs)
 
 
-def _list_context(request) -> dict:
+def _list_context(request, *, with_counts: bool = True) -> dict:
     params = request.GET
     filterset = selectors.exception_filter(params, user=request.user)
     sort = selectors.sort_check(params.get("sort"))
     page = selectors.exception_page(filterset.qs, sort=sort, after=params.get("after", ""))
-    counts = selectors.exception_counts(filterset)
+    counts = selectors.exception_counts(filterset) if with_counts else {"kinds": []}
     query = _filter_query(params)
     chosen_kinds = set(params.getlist("kind"))
     for tile in counts["kinds"]:
@@ -102,11 +102,13 @@ def _list_context(request) -> dict:
 @require_GET
 def exception_list(request):
     """The workbench: filters, counts per kind, a keyset page, the detail panel beside it."""
+    partial = htmx_partial(request) and request.htmx.target in ("exception-list", "exception-rows")
     try:
-        context = _list_context(request)
+        # Paging on under the same filters changes no count: the tiles on the page stay right.
+        context = _list_context(request, with_counts=not (partial and request.GET.get("after")))
     except ApplicationError as error:
         return refused(request, error)
-    if htmx_partial(request) and request.htmx.target in ("exception-list", "exception-rows"):
+    if partial:
         return console_render(request, "console/exceptions/partials/list.html", context)
     return console_render(request, "console/exceptions/list.html", context)
 

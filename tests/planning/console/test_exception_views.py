@@ -424,3 +424,16 @@ def test_without_htmx_the_detail_is_a_page_of_its_own(signed_in):
         and b"<html" in response.content
         and b"standalone" in response.content
     )
+
+
+def test_paging_on_leaves_the_counts_alone(signed_in, monkeypatch):
+    monkeypatch.setattr(selectors, "PAGE_SIZE", 2)
+    for n in range(3):
+        make_exception(summary=f"row {n}")
+    first = signed_in.get(HOME, **HX)
+    assert 'hx-swap-oob="true"' in first.content.decode()
+    after = first.context["page"].next_cursor
+    second = signed_in.get(HOME, {"after": after}, **HX)
+    body = second.content.decode()
+    assert second.status_code == 200 and "row 2" in body
+    assert 'id="exception-tiles"' not in body
