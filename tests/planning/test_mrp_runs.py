@@ -157,3 +157,27 @@ def test_requests_made_while_the_plant_is_busy_wait_and_are_merged_into_one_run(
     assert "first" in runs[0].trigger and "second" in runs[0].trigger
     assert not NetChangeRequest.objects.exists()
     assert connection.vendor == "postgresql"
+
+
+def test_the_workbench_follows_the_plan_raising_and_auto_closing_mrp_exceptions():
+    from planning.models import PlanningException
+
+    plant = bike_plant(wheel_on_hand="0")
+    line = order("SO-1", plant.bike, plant.plant, "10", week(1))
+    mrp_run_full(plant=plant.plant)
+    expedites = PlanningException.objects.open().filter(kind="expedite")
+    assert {e.item.code for e in expedites} == {"WHEEL"}
+    shortage = PlanningException.objects.open().get(kind="shortage", item=plant.wheel)
+    assert shortage.key == f"shortage:{plant.plant.pk}:{plant.wheel.pk}"
+    assert shortage.severity == PlanningException.Severity.HIGH
+    before = PlanningException.objects.count()
+
+    mrp_run_full(plant=plant.plant)
+    assert PlanningException.objects.count() == before  # the same conditions, never twice
+
+    line.due_date = week(8)
+    line.save()
+    run = mrp_run_full(plant=plant.plant)
+    closed = PlanningException.objects.get(pk=shortage.pk)
+    assert closed.closed_at is not None
+    assert closed.close_reason == f"auto-closed: MRP run {run.pk} no longer advises it"
