@@ -19,6 +19,7 @@ from django.db import IntegrityError, connection, transaction
 from django.urls import reverse
 from django.utils import timezone
 
+from integrations.atomic import enclosing_savepoint
 from integrations.codemaps import apply_code_maps, code_map_table
 from integrations.correlation import correlation_scope, new_correlation_id, valid_correlation_id
 from integrations.errors import ApplicationError
@@ -26,6 +27,7 @@ from integrations.handlers import registration_for
 from integrations.history import acting_as
 from integrations.inbox_queue import enqueue_processing
 from integrations.inbox_store import insert_messages
+from integrations.memo import forget_memoized, memoized
 from integrations.models import ExternalSystem, InboundMessage
 from integrations.ownership import ownership_check
 from integrations.schemas import INBOUND_TYPES, envelope_errors, known_types, message_errors
@@ -458,6 +460,7 @@ def inbound_message_process(*, message_id: int) -> str | None:
             with transaction.atomic():
                 _apply(message)
         except ApplicationError as error:
+            forget_memoized()
             _finish(
                 message,
                 Status.REJECTED,
@@ -465,10 +468,12 @@ def inbound_message_process(*, message_id: int) -> str | None:
                 [error.extra] if error.extra.get("field") else [],
             )
         except _RETRYABLE:
+            forget_memoized()
             raise
         except (
             Exception
         ) as error:  # a defect, not bad data: park it for a person, keep it replayable
+            forget_memoized()
             log.exception("Inbound message %s failed in its handler", message.pk)
             _finish(
                 message,
@@ -494,18 +499,22 @@ def _apply(message: InboundMessage) -> None:
             f"Weft does not apply {message.message_type} messages yet.",
             {"field": "type", "value": message.message_type},
         )
-    data = apply_code_maps(
-        message.message_type,
-        envelope.get("data") or {},
-        code_map_table(message.system, timezone.localdate()),
+    day = timezone.localdate()
+    table = memoized(
+        ("code_map_table", message.system_id, day), lambda: code_map_table(message.system, day)
     )
+    data = apply_code_maps(message.message_type, envelope.get("data") or {}, table)
     if registration.object_type:
         ownership_check(object_type=registration.object_type, writer=message.system.code)
     with (
         acting_as(system_code=message.system.code, message_id=str(message.pk)),
         correlation_scope(message.correlation_id),
+        enclosing_savepoint(),  # the caller's: any error rolls the whole message back
     ):
         registration.handler(message, data)
+    if not registration.shares_lookups:
+        # It may have changed what the batch memoized: the next message reads fresh.
+        forget_memoized()
 
 
 def _finish(message: InboundMessage, status: str, reason: str, errors: list[dict]) -> None:

@@ -17,6 +17,7 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import F
 
+from integrations.memo import memo_scope
 from integrations.models import InboundMessage
 
 FLAG_SECONDS = 300
@@ -86,7 +87,10 @@ def drain(partition: int, apply, batch: int = 200) -> int:
             ):
                 continue
             return applied
-        for message_id in ids:
-            apply(message_id)
+        # The batch's messages share their lookups (ownership, code maps, BOM lines): a scope
+        # lasts one batch, and the inbox forgets it after any message that may change them.
+        with memo_scope():
+            for message_id in ids:
+                apply(message_id)
         applied += len(ids)
         client.expire(_flag(partition), FLAG_SECONDS)
