@@ -447,43 +447,110 @@ def inbound_receive_batch(
 def inbound_message_process(*, message_id: int) -> str | None:
     """Apply one received message exactly once; return its final status."""
     with transaction.atomic():
+        # Only the message's row: locking the joined system row too would make every drain of
+        # one sender's messages wait for the others.
         message = (
-            InboundMessage.objects.select_for_update()
+            InboundMessage.objects.select_for_update(of=("self",))
             .select_related("system")
             .filter(pk=message_id)
             .first()
         )
         if message is None or message.status != Status.RECEIVED:
             return message.status if message else None
-        message.attempts += 1
-        try:
-            with transaction.atomic():
-                _apply(message)
-        except ApplicationError as error:
-            forget_memoized()
-            _finish(
-                message,
-                Status.REJECTED,
-                error.message,
-                [error.extra] if error.extra.get("field") else [],
-            )
-        except _RETRYABLE:
-            forget_memoized()
-            raise
-        except (
-            Exception
-        ) as error:  # a defect, not bad data: park it for a person, keep it replayable
-            forget_memoized()
-            log.exception("Inbound message %s failed in its handler", message.pk)
-            _finish(
-                message,
-                Status.DEAD,
-                f"Internal error while applying: {type(error).__name__}: {error}",
-                [],
-            )
-        else:
-            _finish(message, Status.APPLIED, "", [])
+        _process(message)
         return message.status
+
+
+# A message of a chunk waits this long at most for a row lock another transaction holds (see
+# inbound_messages_process); well below PostgreSQL's deadlock_timeout (1 s by default).
+CHUNK_LOCK_TIMEOUT_MS = 200
+
+
+def inbound_messages_process(*, message_ids: list[int]) -> int:
+    """Apply received messages in id order, a chunk of them in one transaction; return how many.
+
+    Each message runs in a savepoint of the chunk's transaction with its status change, so a
+    rejected or failed message rolls back alone and its neighbours still apply, and a message's
+    status never commits without its effects (or the reverse). One commit per chunk instead of
+    one per message is the point.
+
+    A chunk holds the row locks of all its messages until it commits, so two chunks (two
+    partitions' drains) could wait on each other. A message therefore waits for a lock at most
+    CHUNK_LOCK_TIMEOUT_MS: past that, its savepoint is rolled back, the chunk commits what it
+    applied (freeing its locks), the message is applied alone in its own transaction, waiting as
+    long as it takes (as every single message always did), and the rest start a new chunk.
+    """
+    done = 0
+    remaining = sorted(message_ids)
+    while remaining:
+        stopped_at = _process_chunk(remaining)
+        if stopped_at is None:
+            return done + len(remaining)
+        done += remaining.index(stopped_at)
+        inbound_message_process(message_id=stopped_at)
+        done += 1
+        remaining = remaining[remaining.index(stopped_at) + 1 :]
+    return done
+
+
+def _process_chunk(message_ids: list[int]) -> int | None:
+    """Process the chunk in one transaction; the id of a message that met a held lock, or None."""
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute(f"SET LOCAL lock_timeout = {int(CHUNK_LOCK_TIMEOUT_MS)}")
+        messages = (
+            InboundMessage.objects.select_for_update(of=("self",))
+            .select_related("system")
+            .filter(pk__in=message_ids, status=Status.RECEIVED)
+            .order_by("id")
+        )
+        for message in messages:
+            if not _process(message, chunked=True):
+                return message.pk
+    return None
+
+
+def _process(message: InboundMessage, *, chunked: bool = False) -> bool:
+    """Apply a locked, received message and record its new status, in the caller's transaction.
+
+    False (and nothing written) when `chunked` and the message met a lock it may not wait for.
+    """
+    message.attempts += 1
+    try:
+        with transaction.atomic():
+            _apply(message)
+    except ApplicationError as error:
+        forget_memoized()
+        _finish(
+            message,
+            Status.REJECTED,
+            error.message,
+            [error.extra] if error.extra.get("field") else [],
+        )
+    except _RETRYABLE as error:
+        forget_memoized()
+        if chunked and _lock_not_available(error):
+            message.attempts -= 1
+            return False
+        raise
+    except Exception as error:  # a defect, not bad data: park it for a person, keep it replayable
+        forget_memoized()
+        log.exception("Inbound message %s failed in its handler", message.pk)
+        _finish(
+            message,
+            Status.DEAD,
+            f"Internal error while applying: {type(error).__name__}: {error}",
+            [],
+        )
+    else:
+        _finish(message, Status.APPLIED, "", [])
+    return True
+
+
+def _lock_not_available(error: BaseException) -> bool:
+    from psycopg.errors import LockNotAvailable
+
+    return isinstance(error.__cause__, LockNotAvailable)
 
 
 def _apply(message: InboundMessage) -> None:

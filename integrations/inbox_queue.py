@@ -73,7 +73,10 @@ def pending_ids(partition: int, limit: int) -> list[int]:
 
 
 def drain(partition: int, apply, batch: int = 200) -> int:
-    """Apply the partition's received messages until none is left; return how many."""
+    """Apply the partition's received messages until none is left; return how many.
+
+    `apply` takes a list of message ids (in id order) and applies them.
+    """
     applied = 0
     client = _redis(celery_app.conf.broker_url)
     while True:
@@ -90,7 +93,6 @@ def drain(partition: int, apply, batch: int = 200) -> int:
         # The batch's messages share their lookups (ownership, code maps, BOM lines): a scope
         # lasts one batch, and the inbox forgets it after any message that may change them.
         with memo_scope():
-            for message_id in ids:
-                apply(message_id)
+            apply(ids)
         applied += len(ids)
         client.expire(_flag(partition), FLAG_SECONDS)

@@ -63,7 +63,10 @@ def emit(
         from integrations.tasks.outbox import dispatch_event
 
         transaction.on_commit(lambda: dispatch_event.delay(event.pk))
-    else:
+    elif not any(
+        hook is kick_dispatch for _, hook, _ in transaction.get_connection().run_on_commit
+    ):
+        # One kick per transaction is enough (an inbox chunk emits hundreds of events).
         transaction.on_commit(kick_dispatch)
     return event
 
