@@ -1,7 +1,7 @@
 """Handlers for the execution messages: validate the canonical data, then call one service.
 
 Every handler here but `work_order.upserted` changes only stock, holds, mismatches and work
-orders' progress, none of what an inbox drain batch memoizes (integrations.memo), so they share
+orders' progress, none of what an inbox drain memoizes (integrations.memo), so they share
 their lookups with the next message.
 """
 

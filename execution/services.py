@@ -523,24 +523,17 @@ def effective_boms(order: WorkOrder, day: date):
 def bom_component(order: WorkOrder, code: str, field: str = "item") -> Item:
     """The item `code` as a component of the order's BOM effective today, or why it is not one.
 
-    A found component is memoized for the rest of an inbox drain batch (integrations.memo).
+    The components of a parent's effective BOMs at a plant are read once per inbox drain
+    (integrations.memo); outside a drain, once per call.
     """
     day = timezone.localdate()
-    return memoized(
-        ("bom_component", order.item_id, order.plant_id, day, code),
-        lambda: _bom_component(order, code, field, day),
+    components = memoized(
+        ("bom_components", order.item_id, order.plant_id, day),
+        lambda: _effective_components(order, day),
     )
-
-
-def _bom_component(order: WorkOrder, code: str, field: str, day: date) -> Item:
+    if code in components:
+        return components[code]
     boms = effective_boms(order, day)
-    line = (
-        BomLine.objects.filter(bom__in=boms, component__code=code)
-        .select_related("component__base_uom")
-        .first()
-    )
-    if line is not None:
-        return line.component
     component = item_for(code, field)
     if not boms.exists():
         raise ApplicationError(
@@ -553,6 +546,13 @@ def _bom_component(order: WorkOrder, code: str, field: str, day: date) -> Item:
         f"{order.plant.code} on {day} (work order {order.number}).",
         {"field": field, "value": component.code},
     )
+
+
+def _effective_components(order: WorkOrder, day: date) -> dict[str, Item]:
+    lines = BomLine.objects.filter(bom__in=effective_boms(order, day)).select_related(
+        "component__base_uom"
+    )
+    return {line.component.code: line.component for line in lines.order_by()}
 
 
 def _start(order: WorkOrder) -> None:

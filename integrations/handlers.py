@@ -15,7 +15,7 @@ class Registration:
     """The ownership object type checked before the handler runs; None when the handler checks
     the sender itself (e.g. a supplier's acknowledgement of its own PO)."""
     shares_lookups: bool = False
-    """True when the handler changes nothing that handlers memoize within a drain batch (master
+    """True when the handler changes nothing that handlers memoize within a drain (master
     data, ownership, code maps; see integrations.memo), so the next message may reuse them."""
 
 

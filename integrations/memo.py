@@ -1,12 +1,12 @@
-"""Lookups shared by the messages of one inbox drain batch, so each is read once per batch.
+"""Lookups shared by the messages an inbox drain applies in a row, so each is read once.
 
-An inbox drain applies up to a few hundred messages of one partition in a row, and most of them
-look up the same things again: who owns an object type, the sender's code maps, which item a
-BOM line names. Inside `memo_scope()` (opened by the drain around one batch, a few seconds at
-most) `memoized(key, compute)` computes each key once; outside a scope it always computes, so
-the API, the pages and the eager path read fresh as before.
+An inbox drain applies many messages of one partition in a row, and most of them look up the
+same things again: who owns an object type, the sender's code maps, a BOM's components. Inside
+`memo_scope()` (opened by a drain and forgotten every inbox_queue.MEMO_SECONDS) `memoized(key,
+compute)` computes each key once; outside a scope it always computes, so the API, the pages and
+the eager path read fresh as before.
 
-Only values that no message of the batch changes may be memoized. A handler that changes such
+Only values that no message applied meanwhile changes may be memoized. A handler that changes such
 data (master data, ownership, code maps) is registered without `shares_lookups`, and the inbox
 forgets everything memoized after each message of such a type, and after any message that
 failed, so the next message reads fresh. Memoize plain values or instances nobody mutates.
