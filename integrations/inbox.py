@@ -11,6 +11,7 @@ import contextlib
 import hashlib
 import json
 import logging
+import time
 from dataclasses import dataclass, field
 from datetime import timedelta
 from functools import cache
@@ -464,6 +465,9 @@ def inbound_message_process(*, message_id: int) -> str | None:
 # A message of a chunk waits this long at most for a row lock another transaction holds (see
 # inbound_messages_process); well below PostgreSQL's deadlock_timeout (1 s by default).
 CHUNK_LOCK_TIMEOUT_MS = 200
+# A chunk commits after this long even when messages are left, so the locks it holds are held
+# briefly however slow a loaded machine makes it; the rest go on in the next chunk.
+CHUNK_SECONDS = 0.25
 
 
 def inbound_messages_process(*, message_ids: list[int]) -> int:
@@ -475,39 +479,54 @@ def inbound_messages_process(*, message_ids: list[int]) -> int:
     one per message is the point.
 
     A chunk holds the row locks of all its messages until it commits, so two chunks (two
-    partitions' drains) could wait on each other. A message therefore waits for a lock at most
-    CHUNK_LOCK_TIMEOUT_MS: past that, its savepoint is rolled back, the chunk commits what it
-    applied (freeing its locks), the message is applied alone in its own transaction, waiting as
-    long as it takes (as every single message always did), and the rest start a new chunk.
+    partitions' drains) could wait on each other. A chunk therefore commits after CHUNK_SECONDS,
+    and a message waits for a lock at most CHUNK_LOCK_TIMEOUT_MS: past that, its savepoint is
+    rolled back, the chunk commits what it applied (freeing its locks), the message is applied
+    alone in its own transaction, waiting as long as it takes (as every single message always
+    did), and the rest start a new chunk.
     """
-    done = 0
     remaining = sorted(message_ids)
     while remaining:
-        stopped_at = _process_chunk(remaining)
-        if stopped_at is None:
-            return done + len(remaining)
-        done += remaining.index(stopped_at)
-        inbound_message_process(message_id=stopped_at)
-        done += 1
-        remaining = remaining[remaining.index(stopped_at) + 1 :]
-    return done
+        position, alone = _process_chunk(remaining)
+        if alone:
+            inbound_message_process(message_id=remaining[position])
+            position += 1
+        remaining = remaining[position:]
+    return len(message_ids)
 
 
-def _process_chunk(message_ids: list[int]) -> int | None:
-    """Process the chunk in one transaction; the id of a message that met a held lock, or None."""
+def _process_chunk(message_ids: list[int]) -> tuple[int, bool]:
+    """Process a prefix of the ids in one transaction.
+
+    Returns where the next chunk starts, and whether the message there met a held lock (so it
+    is to be applied alone first).
+    """
+    nested = connection.in_atomic_block
+    started = time.monotonic()
+    position, alone = len(message_ids), False
     with transaction.atomic():
         with connection.cursor() as cursor:
             cursor.execute(f"SET LOCAL lock_timeout = {int(CHUNK_LOCK_TIMEOUT_MS)}")
-        messages = (
-            InboundMessage.objects.select_for_update(of=("self",))
+        messages = {
+            message.pk: message
+            for message in InboundMessage.objects.select_for_update(of=("self",))
             .select_related("system")
             .filter(pk__in=message_ids, status=Status.RECEIVED)
-            .order_by("id")
-        )
-        for message in messages:
-            if not _process(message, chunked=True):
-                return message.pk
-    return None
+        }
+        for index, message_id in enumerate(message_ids):
+            if index and time.monotonic() - started > CHUNK_SECONDS:
+                position = index
+                break
+            message = messages.get(message_id)
+            if message is not None and not _process(message, chunked=True):
+                position, alone = index, True
+                break
+        if nested:
+            # SET LOCAL outlives a released savepoint: the caller's transaction goes on with
+            # the session's lock timeout, not the chunk's.
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL lock_timeout TO DEFAULT")
+    return position, alone
 
 
 def _process(message: InboundMessage, *, chunked: bool = False) -> bool:
