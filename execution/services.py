@@ -496,7 +496,9 @@ def work_order_upsert(
 def _work_order(number: str, *, lock: bool) -> WorkOrder:
     orders = WorkOrder.objects.select_related("item__base_uom", "plant__tolerance")
     if lock:
-        orders = orders.select_for_update(of=("self",))
+        # NO KEY UPDATE: the order's number and id stay, and a ledger row that references the
+        # order (its foreign key check takes KEY SHARE) need not wait for this lock.
+        orders = orders.select_for_update(of=("self",), no_key=True)
     order = orders.filter(number=number).first()
     if order is None:
         raise ApplicationError(

@@ -501,7 +501,6 @@ def _process_chunk(message_ids: list[int]) -> tuple[int, bool]:
     Returns where the next chunk starts, and whether the message there met a held lock (so it
     is to be applied alone first).
     """
-    nested = connection.in_atomic_block
     started = time.monotonic()
     position, alone = len(message_ids), False
     with transaction.atomic():
@@ -521,11 +520,11 @@ def _process_chunk(message_ids: list[int]) -> tuple[int, bool]:
             if message is not None and not _process(message, chunked=True):
                 position, alone = index, True
                 break
-        if nested:
-            # SET LOCAL outlives a released savepoint: the caller's transaction goes on with
-            # the session's lock timeout, not the chunk's.
-            with connection.cursor() as cursor:
-                cursor.execute("SET LOCAL lock_timeout TO DEFAULT")
+        # Deferred checks (Django's foreign keys are DEFERRABLE INITIALLY DEFERRED) run at commit,
+        # outside any message's savepoint: there they wait for locks like any transaction, and
+        # the caller's transaction (when nested) goes on with the session's lock timeout.
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL lock_timeout TO DEFAULT")
     return position, alone
 
 
