@@ -9,6 +9,7 @@ beat sweep kicks any partition with old received messages, in case a flag outliv
 With Celery eager (the embedded default) messages are applied right after commit instead.
 """
 
+import time
 from functools import cache
 
 import redis
@@ -17,9 +18,13 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import F
 
+from integrations.memo import forget_memoized, memo_scope
 from integrations.models import InboundMessage
 
 FLAG_SECONDS = 300
+# How long a drain's messages may share a lookup (an ownership or BOM change made in Weft
+# meanwhile is seen by the drain this much later at most).
+MEMO_SECONDS = 5.0
 
 
 def partitions() -> int:
@@ -72,21 +77,30 @@ def pending_ids(partition: int, limit: int) -> list[int]:
 
 
 def drain(partition: int, apply, batch: int = 200) -> int:
-    """Apply the partition's received messages until none is left; return how many."""
+    """Apply the partition's received messages until none is left; return how many.
+
+    `apply` takes a list of message ids (in id order) and applies them. The messages share
+    their lookups (ownership, code maps, BOM lines; see integrations.memo) for MEMO_SECONDS at
+    most, and the inbox forgets them sooner after any message that may change them.
+    """
     applied = 0
     client = _redis(celery_app.conf.broker_url)
-    while True:
-        ids = pending_ids(partition, batch)
-        if not ids:
-            client.delete(_flag(partition))
-            # A message committed between the last look and the delete found the flag set and
-            # queued nothing: look once more, and keep draining if we win the flag back.
-            if pending_ids(partition, 1) and client.set(
-                _flag(partition), "1", nx=True, ex=FLAG_SECONDS
-            ):
-                continue
-            return applied
-        for message_id in ids:
-            apply(message_id)
-        applied += len(ids)
-        client.expire(_flag(partition), FLAG_SECONDS)
+    with memo_scope():
+        memo_since = time.monotonic()
+        while True:
+            ids = pending_ids(partition, batch)
+            if not ids:
+                client.delete(_flag(partition))
+                # A message committed between the last look and the delete found the flag set
+                # and queued nothing: look once more, and keep draining if we win the flag back.
+                if pending_ids(partition, 1) and client.set(
+                    _flag(partition), "1", nx=True, ex=FLAG_SECONDS
+                ):
+                    continue
+                return applied
+            if time.monotonic() - memo_since > MEMO_SECONDS:
+                forget_memoized()
+                memo_since = time.monotonic()
+            apply(ids)
+            applied += len(ids)
+            client.expire(_flag(partition), FLAG_SECONDS)
