@@ -27,10 +27,12 @@ from integrations.roles import BUYERS, PLANNERS
 from masterdata.models import SourcingRule
 from planning.console import forms
 from planning.console.access import console_required
+from planning.console.mrp_panel import mrp_panel_context
 from planning.console.views import console_render, htmx_partial, messages_oob, refused
 from planning.exceptions import selectors, services
 from planning.exceptions.registry import detectors
-from planning.models import ExceptionEvent, PlanningException
+from planning.firming import planned_order_firm
+from planning.models import ExceptionEvent, PlannedOrder, PlanningException
 from procurement import notifications
 from procurement import services as procurement
 from procurement.models import AcknowledgementLine, PurchaseOrderLine, SupplierProposal
@@ -282,6 +284,7 @@ def _panel_context(request, exception: PlanningException) -> dict:
         "can_replay_outbound": exception.outbound_message_id is not None
         and exception.outbound_message.status == OutboundMessage.Status.DEAD,
         **_po_line_context(exception),
+        **(mrp_panel_context(exception) if exception.kind in MRP_KINDS else {}),
     }
     line = context.get("line")
     context["can_change"] = bool(
@@ -432,6 +435,20 @@ def _fix(exception: PlanningException, request, action: str) -> str:
             f"{form.cleaned_data['priority'].capitalize()} change request sent to {po.supplier.code} "
             f"as revision {po.revision}: {form.cleaned_data['reason']}"
         )
+    if action == "firm":
+        planned = get_object_or_404(
+            PlannedOrder,
+            number=request.POST.get("planned_order", ""),
+            item=exception.item_id,
+            plant=exception.plant_id,
+        )
+        firmed = planned_order_firm(planned_order=planned, acting_user=user)
+        made = (
+            f"PO {firmed.po_line.po.number}" if firmed.po_line_id
+            else f"work order {firmed.work_order.number}" if firmed.work_order_id
+            else "a release to the ERP"
+        )  # fmt: skip
+        return f"Planned order {firmed.number} firmed: {made}."
     if action == "remind":
         line = exception.po_line
         if line is None or line.ack_status != PurchaseOrderLine.AckStatus.AWAITING:

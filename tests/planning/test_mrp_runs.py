@@ -181,3 +181,33 @@ def test_the_workbench_follows_the_plan_raising_and_auto_closing_mrp_exceptions(
     closed = PlanningException.objects.get(pk=shortage.pk)
     assert closed.closed_at is not None
     assert closed.close_reason == f"auto-closed: MRP run {run.pk} no longer advises it"
+
+
+def test_the_exception_panel_shows_the_plan_the_pegging_and_firms_the_planned_order(client):
+    from planning.models import PlanningException
+    from tests.factories import PlannerFactory
+
+    plant = bike_plant(wheel_on_hand="0")
+    order("SO-9", plant.bike, plant.plant, "10", week(1))
+    mrp_run_full(plant=plant.plant)
+    expedite = PlanningException.objects.open().get(kind="expedite", item=plant.wheel)
+    client.force_login(PlannerFactory())
+
+    panel = client.get(f"/console/exceptions/{expedite.pk}/", HTTP_HX_REQUEST="true")
+    html = panel.content.decode()
+    assert panel.status_code == 200
+    assert "Plan of WHEEL @ P100" in html and "Customer order SO-9/1" in html
+    planned = PlannedOrder.objects.get(item=plant.wheel, status="planned")
+    assert planned.number in html
+
+    fixed = client.post(
+        f"/console/exceptions/{expedite.pk}/fix/firm/",
+        {"planned_order": planned.number},
+        HTTP_HX_REQUEST="true",
+    )
+    assert fixed.status_code == 200
+    planned.refresh_from_db()
+    assert planned.status == "firmed" and planned.po_line is not None
+    # The firmed order is supply now: the replan no longer advises expediting a planned order.
+    expedite.refresh_from_db()
+    assert expedite.closed_at is not None
