@@ -101,10 +101,13 @@ def add_demand(plant) -> list:
 
 
 def floor_seconds(plant, run) -> float:
-    """Read what the loader reads and write what the writer wrote: the I/O alone."""
+    """Read what the loader reads and write what the writer wrote: the I/O alone.
+
+    The inputs: the loader's own SELECTs, captured and fetched raw. The outputs: the stored plan
+    taken out as COPY text beforehand, then deleted and written back with COPY (rolled back).
+    """
     from django.db import connection, transaction
 
-    from integrations.bulk import copy_rows
     from planning.mrp.loader import load
 
     captured: list[str] = []
@@ -115,23 +118,28 @@ def floor_seconds(plant, run) -> float:
 
     with connection.execute_wrapper(capture):
         load(plant, today=run.started_at.date())
-    outputs = {
-        model: list(model.objects.filter(plant=plant).values_list(*columns))
-        for model, columns in OUTPUT_COLUMNS.items()
-    }
+    outputs = {}
+    with connection.cursor() as cursor:
+        for model, columns in OUTPUT_COLUMNS.items():
+            names = ", ".join(
+                f'"{model._meta.get_field(c.removesuffix("_id")).column}"' for c in columns
+            )
+            table = model._meta.db_table
+            select = f'SELECT {names} FROM "{table}" WHERE plant_id = {int(plant.pk)}'
+            with cursor.cursor.copy(f"COPY ({select}) TO STDOUT") as copy:
+                outputs[model] = (names, b"".join(bytes(block) for block in copy))
     started = time.perf_counter()
     with connection.cursor() as cursor:
         for sql in captured:
             cursor.execute(sql)
             cursor.fetchall()
     try:
-        with transaction.atomic():
-            with connection.cursor() as cursor:
-                for model in outputs:
-                    table = model._meta.db_table
-                    cursor.execute(f'DELETE FROM "{table}" WHERE plant_id = %s', [plant.pk])
-            for model, rows in outputs.items():
-                copy_rows(model, OUTPUT_COLUMNS[model], rows)
+        with transaction.atomic(), connection.cursor() as cursor:
+            for model, (names, text) in outputs.items():
+                table = model._meta.db_table
+                cursor.execute(f'DELETE FROM "{table}" WHERE plant_id = %s', [plant.pk])
+                with cursor.cursor.copy(f'COPY "{table}" ({names}) FROM STDIN') as copy:
+                    copy.write(text)
             raise _Rollback
     except _Rollback:
         pass
@@ -186,8 +194,8 @@ def main() -> int:
                     "reason", "po_line_id", "work_order_id", "planned_order_id",
                 ),
                 MrpRecord: (
-                    "plant_id", "item_id", "run_id", "bucket_starts", "today_bucket",
-                    "safety_stock", "on_hand", "rows", "planned_at",
+                    "plant_id", "item_id", "run_id", "first_bucket", "bucket_count",
+                    "today_bucket", "safety_stock", "on_hand", "values", "planned_at",
                 ),
             }
         )  # fmt: skip
