@@ -260,6 +260,17 @@ CELERY_BEAT_SCHEDULE: dict = {
         "options": {"queue": "default"},
     },
     # Each system's snapshot URL is polled at its own interval; the beat only looks who is due.
+    # Detectors re-check every object that may hold their condition; events catch most sooner.
+    "planning-sweep-exceptions": {
+        "task": "planning.exceptions.tasks.sweep_exceptions",
+        "schedule": 300.0,
+        "options": {"expires": 280},
+    },
+    "planning-wake-snoozed-exceptions": {
+        "task": "planning.exceptions.tasks.wake_snoozed_exceptions",
+        "schedule": 60.0,
+        "options": {"expires": 50},
+    },
     "execution-poll-inventory-snapshots": {
         "task": "execution.tasks.poll_inventory_snapshots",
         "schedule": 60.0,
