@@ -9,3 +9,4 @@ class PlanningConfig(AppConfig):
         # the exception detectors with their sweep task.
         from planning import accuracy, inbound, subscribers  # noqa: F401
         from planning.exceptions import subscribers as detectors  # noqa: F401
+        from planning.exceptions import tasks  # noqa: F401
