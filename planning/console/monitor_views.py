@@ -11,6 +11,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from integrations.delivery import outbound_replay
+from integrations.errors import ApplicationError
 from integrations.inbox import inbound_message_replay
 from integrations.models import ExternalSystem, InboundMessage, OutboundMessage
 from integrations.selectors import correlation_trace, message_stats
@@ -176,18 +177,30 @@ def replay_matching(request):
     direction, rows = _filtered(params)
     if direction == "inbound":
         rows = rows.filter(status__in=REPLAYABLE_INBOUND)
-        chosen = list(rows[:MAX_BULK_REPLAY])
-        with transaction.atomic():
-            for message in chosen:
-                inbound_message_replay(message=message)
-        count = len(chosen)
+        count, refusals = 0, []
+        for message in rows[:MAX_BULK_REPLAY]:
+            try:
+                with transaction.atomic():
+                    inbound_message_replay(message=message)
+                count += 1
+            except ApplicationError as error:
+                refusals.append(error)
+        if refusals:
+            messages.warning(
+                request,
+                f"{len(refusals)} message(s) not replayed; the first: {refusals[0].message}",
+            )
     else:
         rows = rows.filter(status=OutboundMessage.Status.DEAD)
         ids = list(rows.values_list("pk", flat=True)[:MAX_BULK_REPLAY])
         with transaction.atomic():
             count = outbound_replay(messages=ids, acting=request.user.get_username())
     if not count:
-        raise bad("status", params.get("status", ""), "No dead message matches the filter.")
+        raise bad(
+            "status",
+            params.get("status", ""),
+            "No dead message matching the filter could be replayed.",
+        )
     messages.success(request, f"Replayed {count} {direction} message(s).")
     return redirect(reverse("console:monitor") + "?" + _filter_query(params))
 

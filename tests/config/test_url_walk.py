@@ -213,8 +213,8 @@ RULES: dict[str, Rule] = {
             ("exception-new-since", 400, None),
             ("exception-bulk", 405, None),
             ("exception-detail", 404, missing_pk),
-            ("exception-triage", 404, lambda w: {"pk": MISSING, "step": "acknowledge"}),
-            ("exception-fix", 404, lambda w: {"pk": MISSING, "action": "remind"}),
+            ("exception-triage", 405, lambda w: {"pk": MISSING, "step": "acknowledge"}),
+            ("exception-fix", 405, lambda w: {"pk": MISSING, "action": "remind"}),
             # Planning pages
             ("forecast-list", 200, None),
             ("forecast-upload", 405, None),
