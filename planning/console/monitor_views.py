@@ -3,11 +3,15 @@ dead-letter replay (one, or all matching the filter) through integrations' repla
 trace of a correlation id as a timeline, down to the MRP runs it started."""
 
 import json
+from datetime import timedelta
 
 from django.contrib import messages
 from django.db import transaction
+from django.db.models import Count
+from django.db.models.functions import TruncDate
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from integrations.delivery import outbound_replay
@@ -60,6 +64,34 @@ def _filter_query(params) -> str:
     )
 
 
+CALENDAR_DAYS = 28
+WORST = {"dead": 4, "rejected": 3, "received": 2, "pending": 2, "applied": 1, "delivered": 1}
+
+
+def _calendar(system_code: str = "") -> list[dict]:
+    """The last four weeks, each day coloured by the worst status of a message in or out."""
+    today = timezone.localdate()
+    start = today - timedelta(days=CALENDAR_DAYS - 1)
+    inbound = InboundMessage.objects.filter(received_at__date__gte=start)
+    outbound = OutboundMessage.objects.filter(created_at__date__gte=start)
+    if system_code:
+        inbound = inbound.filter(system__code=system_code)
+        outbound = outbound.filter(subscription__system__code=system_code)
+    days: dict = {}
+    for rows, field in ((inbound, "received_at"), (outbound, "created_at")):
+        for row in (
+            rows.annotate(day=TruncDate(field)).values("day", "status").annotate(n=Count("id"))
+        ):
+            entry = days.setdefault(row["day"], {"worst": "", "count": 0})
+            entry["count"] += row["n"]
+            if WORST.get(row["status"], 0) > WORST.get(entry["worst"], 0):
+                entry["worst"] = row["status"]
+    return [
+        {"day": day, **days.get(day, {"worst": "", "count": 0})}
+        for day in (start + timedelta(days=offset) for offset in range(CALENDAR_DAYS))
+    ]
+
+
 @console_required
 @require_GET
 @answering_errors
@@ -81,6 +113,7 @@ def monitor(request):
         "console/monitor/monitor.html",
         {
             "stats": stats,
+            "calendar": _calendar(params.get("system", "")),
             "tiles": sorted(systems.values(), key=lambda e: (e["system"], e["direction"])),
             "page": page,
             "query": query,

@@ -4,8 +4,14 @@
 "use strict";
 
 (function () {
-  if (window.weftChartsLoaded) { return; }
+  var me = document.currentScript;
+  if (window.weftChartsLoaded) {
+    if (window.weftChartsDraw) { window.weftChartsDraw(document); }
+    return;
+  }
   window.weftChartsLoaded = true;
+  var chartSrc = me && me.dataset.chartSrc;
+  var annotationSrc = me && me.dataset.annotationSrc;
 
   var palette = ["#206bc4", "#d63939", "#2fb344", "#f59f00", "#ae3ec9", "#17a2b8", "#667382", "#f76707"];
 
@@ -64,12 +70,40 @@
     });
   }
 
-  function drawAll(root) {
-    if (!window.Chart) { return; }
-    root.querySelectorAll("[data-chart-url]").forEach(projected);
-    root.querySelectorAll("canvas[data-kpi-chart]").forEach(kpi);
+  function load(src, done) {
+    var script = document.createElement("script");
+    script.src = src;
+    script.onload = done;
+    document.head.appendChild(script);
   }
 
-  window.addEventListener("load", function () { drawAll(document); });
+  // Chart.js, then its annotation plugin, loaded once and in order (a panel swapped in by htmx
+  // runs its scripts in no particular order, so the page does not rely on script order).
+  var waiting = [];
+  var loading = false;
+  function withChart(callback) {
+    if (window.Chart) { callback(); return; }
+    waiting.push(callback);
+    if (loading || !chartSrc) { return; }
+    loading = true;
+    load(chartSrc, function () {
+      var finish = function () { waiting.splice(0).forEach(function (fn) { fn(); }); };
+      if (annotationSrc) { load(annotationSrc, finish); } else { finish(); }
+    });
+  }
+
+  function drawAll(root) {
+    withChart(function () {
+      root.querySelectorAll("[data-chart-url]").forEach(projected);
+      root.querySelectorAll("canvas[data-kpi-chart]").forEach(kpi);
+    });
+  }
+  window.weftChartsDraw = drawAll;
+
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", function () { drawAll(document); });
+  } else {
+    drawAll(document);
+  }
   document.addEventListener("htmx:afterSettle", function (event) { drawAll(event.target); });
 })();

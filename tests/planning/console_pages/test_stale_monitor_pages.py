@@ -144,6 +144,8 @@ def test_monitor_counts_and_filters(planner_client, messages_):
     assert (
         page.context["stats"]["dead_inbound"] == 1 and page.context["stats"]["dead_outbound"] == 1
     )
+    today = page.context["calendar"][-1]
+    assert today["worst"] == "dead" and today["count"] == 2  # ERP-EU's two inbound messages
     out = planner_client.get(MONITOR, {"direction": "outbound", "status": "dead"})
     assert [m.pk for m in out.context["page"]] == [messages_["dead_out"].pk]
 
