@@ -51,7 +51,7 @@ def kpis(request):
         ),
         "chart-latency": {
             **_bar(
-                [f"{v['plan']} {v['version']}" for v in latency["versions"]],
+                [f"{v['plan']} {v['version']} @ {v['plant']}" for v in latency["versions"]],
                 ("Minutes to plan", [v["minutes"] for v in latency["versions"]]),
             ),
             "type": "line",

@@ -92,6 +92,16 @@ def _calendar(system_code: str = "") -> list[dict]:
     ]
 
 
+def _age(seconds: int | None) -> str:
+    """An age as a person says it: 40 s, 12 min, 5 h, 3 d."""
+    if seconds is None:
+        return ""
+    for size, unit in ((86400, "d"), (3600, "h"), (60, "min")):
+        if seconds >= size:
+            return f"{seconds // size} {unit}"
+    return f"{seconds} s"
+
+
 @console_required
 @require_GET
 @answering_errors
@@ -114,6 +124,8 @@ def monitor(request):
         {
             "stats": stats,
             "calendar": _calendar(params.get("system", "")),
+            "oldest_in": _age(stats["oldest_pending_inbound_seconds"]),
+            "oldest_out": _age(stats["oldest_pending_outbound_seconds"]),
             "tiles": sorted(systems.values(), key=lambda e: (e["system"], e["direction"])),
             "page": page,
             "query": query,
