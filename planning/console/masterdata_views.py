@@ -21,7 +21,7 @@ from masterdata.models import (
 )
 from planning import kpis
 from planning.console.access import console_required
-from planning.console.pages import answering_errors, bad, choice, paginate
+from planning.console.pages import answering_errors, bad, choice, paginate, plant_or_none
 from planning.console.views import console_render
 from procurement.models import PurchaseOrder, PurchaseOrderLine
 
@@ -104,12 +104,16 @@ def item_detail(request, pk: int):
 
 @console_required
 @require_GET
+@answering_errors
 def bom_children(request, pk: int):
     """The components of an item's BOMs, one level: the tree opens level by level via htmx."""
     item = get_object_or_404(Item, pk=pk)
     boms = (
         Bom.objects.filter(parent=item).select_related("plant").order_by("plant__code", "revision")
     )
+    plant = plant_or_none(request.GET)
+    if plant is not None:
+        boms = boms.filter(plant=plant)
     levels = [{"bom": bom, "lines": _bom_lines(bom.pk)} for bom in boms]
     return console_render(
         request, "console/masterdata/partials/bom_children.html", {"levels": levels}

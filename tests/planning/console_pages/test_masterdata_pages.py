@@ -37,6 +37,26 @@ def test_bom_children_open_one_level(planner_client, bike):
         f"/console/masterdata/bom/{bike.bike.pk}/children/", HTTP_HX_REQUEST="true"
     )
     assert level.status_code == 200 and "WHEEL" in level.content.decode()
+    same_plant = planner_client.get(
+        f"/console/masterdata/bom/{bike.bike.pk}/children/",
+        {"plant": "P100"},
+        HTTP_HX_REQUEST="true",
+    )
+    assert "WHEEL" in same_plant.content.decode()
+    other = planner_client.get(
+        f"/console/masterdata/bom/{bike.bike.pk}/children/", {"plant": "P9"}, HTTP_HX_REQUEST="true"
+    )
+    assert other.status_code == 400 and "P9" in other.content.decode()
+    same_plant = planner_client.get(
+        f"/console/masterdata/bom/{bike.bike.pk}/children/",
+        {"plant": "P100"},
+        HTTP_HX_REQUEST="true",
+    )
+    assert "WHEEL" in same_plant.content.decode()
+    other = planner_client.get(
+        f"/console/masterdata/bom/{bike.bike.pk}/children/", {"plant": "P9"}, HTTP_HX_REQUEST="true"
+    )
+    assert other.status_code == 400 and "P9" in other.content.decode()
 
 
 def test_supplier_scorecard(planner_client, po):
