@@ -93,9 +93,15 @@ def test_send_a_change_request_for_advice_on_a_po_line(client_, planned):
 
 
 def test_advice_without_a_po_line_is_refused(client_, planned):
-    advice = MrpMessage.objects.filter(po_line__isnull=True).first()
-    if advice is None:
-        pytest.skip("the plan gave no advice without a PO line")
+    plant, _ = planned
+    advice = MrpMessage.objects.create(
+        plant=plant.plant,
+        item=plant.wheel,
+        kind=MrpMessage.Kind.SHORTAGE,
+        date=week(2),
+        quantity=5,
+        reason="test shortage",
+    )
     response = client_.post(f"/console/planning/mrp-messages/{advice.pk}/change-request/")
     assert refused_names(response, "message", advice.pk)
 
