@@ -7,6 +7,17 @@ from django.urls import NoReverseMatch, reverse
 
 NAV = [
     ("Exceptions", "console:home", ("home", "exception-detail")),
+    ("Forecasts", "console:forecast-list", ("forecast-list", "forecast-detail", "forecast-diff")),
+    ("MRP runs", "console:run-list", ("run-list",)),
+    ("MRP grid", "console:mrp-grid", ("mrp-grid",)),
+    ("Stale acks", "console:stale-list", ("stale-list",)),
+    ("Integration", "console:monitor", ("monitor", "monitor-inbound", "monitor-outbound", "trace")),
+    ("KPIs", "console:kpis", ("kpis",)),
+    (
+        "Master data",
+        "console:item-list",
+        ("item-list", "item-detail", "supplier-list", "supplier-detail", "history"),
+    ),
 ]
 
 

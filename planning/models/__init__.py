@@ -1,5 +1,6 @@
 """Planning tables, one module per responsibility; this package only re-exports them."""
 
+from planning.models.call_notes import CallNote
 from planning.models.demand import DemandOrder, DemandOrderLine
 from planning.models.exceptions import ExceptionEvent, PlanningException
 from planning.models.forecasts import (
@@ -19,6 +20,7 @@ from planning.models.mrp import (
 )
 
 __all__ = [
+    "CallNote",
     "DemandOrder",
     "DemandOrderLine",
     "ExceptionEvent",

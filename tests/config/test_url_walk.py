@@ -70,6 +70,11 @@ def api(scope: str, *, planner=200, supplier=403, foreign_supplier=None, args=No
     )
 
 
+def console(planner: int, args=None) -> Rule:
+    """A console page: planners in, supplier users (own or foreign) refused."""
+    return page(supplier=403, foreign_supplier=403, planner=planner, args=args or (lambda w: {}))
+
+
 def po_args(world):
     return {"pk": world["po"].pk}
 
@@ -187,23 +192,6 @@ RULES: dict[str, Rule] = {
     # Item and plant are query parameters: without them the answer names the missing one (400).
     "mrp-record": api("planning:read", planner=400),
     "atp": api("planning:read", planner=400),
-    # Planner console: planners and buyers only
-    "console:home": page(supplier=403, foreign_supplier=403, planner=200),
-    # "New since" needs the time the planner's list was loaded; without it: 400 naming it.
-    "console:exception-new-since": page(supplier=403, foreign_supplier=403, planner=400),
-    "console:exception-bulk": page(supplier=403, foreign_supplier=403, planner=405),
-    "console:exception-detail": page(
-        supplier=403, foreign_supplier=403, planner=404, args=lambda w: {"pk": MISSING}
-    ),
-    "console:exception-triage": page(
-        supplier=403, foreign_supplier=403, planner=405, args=lambda w: {"pk": MISSING}
-    ),
-    "console:exception-fix": page(
-        supplier=403,
-        foreign_supplier=403,
-        planner=405,
-        args=lambda w: {"pk": MISSING, "action": "replay"},
-    ),
     # Supplier portal
     "portal:home": page(supplier=200, foreign_supplier=200, planner=404),
     "portal:order-list": page(supplier=200, foreign_supplier=200, planner=404),
@@ -217,6 +205,51 @@ RULES: dict[str, Rule] = {
         args=lambda w: {"number": w["po"].number, "line": 10},
     ),
     "portal:ship-notice": page(supplier=200, foreign_supplier=404, planner=404, args=portal_po),
+    # Planner console: planners and buyers only; supplier users 403, anonymous to the login
+    **{
+        f"console:{name}": console(planner, args)
+        for name, planner, args in (
+            ("home", 200, None),
+            ("exception-new-since", 400, None),
+            ("exception-bulk", 405, None),
+            ("exception-detail", 404, missing_pk),
+            ("exception-triage", 405, lambda w: {"pk": MISSING, "step": "acknowledge"}),
+            ("exception-fix", 405, lambda w: {"pk": MISSING, "action": "remind"}),
+            # Planning pages
+            ("forecast-list", 200, None),
+            ("forecast-upload", 405, None),
+            # Without a and b the diff names the missing one (400).
+            ("forecast-diff", 400, None),
+            ("forecast-detail", 404, missing_pk),
+            ("forecast-action", 405, lambda w: {"pk": MISSING, "action": "submit"}),
+            ("run-list", 200, None),
+            ("run-request", 405, None),
+            ("run-row", 404, missing_pk),
+            ("mrp-grid", 200, None),
+            ("projected-chart", 400, None),
+            ("planned-order-firm", 405, missing_pk),
+            ("mrp-message-change-request", 405, missing_pk),
+            # Stale acknowledgements, integration monitor, KPIs
+            ("stale-list", 200, None),
+            ("stale-remind", 405, None),
+            ("stale-note", 405, po_args),
+            ("monitor", 200, None),
+            ("monitor-replay-matching", 405, None),
+            ("trace", 200, None),
+            ("monitor-inbound", 404, missing_pk),
+            ("monitor-inbound-replay", 405, missing_pk),
+            ("monitor-outbound", 404, missing_pk),
+            ("monitor-outbound-replay", 405, missing_pk),
+            ("kpis", 200, None),
+            # Master data browsing
+            ("item-list", 200, None),
+            ("item-detail", 200, lambda w: {"pk": w["item"].pk}),
+            ("bom-children", 200, lambda w: {"pk": w["item"].pk}),
+            ("supplier-list", 200, None),
+            ("supplier-detail", 200, lambda w: {"pk": w["acme"].pk}),
+            ("history", 200, lambda w: {"model": "item", "pk": w["item"].pk}),
+        )
+    },
 }
 
 

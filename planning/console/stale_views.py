@@ -1,0 +1,140 @@
+"""Stale acknowledgements: PO lines unanswered past their supplier's SLA, grouped by supplier.
+
+"Remind" queues procurement's reminder mail for the chosen lines; "call log" keeps a note per PO
+(planning's CallNote, written by `call_note_add`).
+"""
+
+from datetime import timedelta
+from itertools import groupby
+
+from django.contrib import messages
+from django.db.models import Min
+from django.shortcuts import get_object_or_404, redirect
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_POST
+
+from masterdata.models import Plant, Supplier
+from planning.console.access import console_required
+from planning.console.pages import answering_errors, bad, paginate, plant_or_none
+from planning.console.views import console_render
+from planning.models import CallNote
+from planning.services.call_notes import call_note_add
+from procurement import notifications
+from procurement.models import PurchaseOrder, PurchaseOrderLine
+from procurement.selectors import stale_acknowledgement_list
+
+
+def _supplier_or_none(params):
+    code = params.get("supplier", "")
+    if not code:
+        return None
+    supplier = Supplier.objects.filter(code=code).first()
+    if supplier is None:
+        raise bad("supplier", code, f"No supplier {code!r}.")
+    return supplier
+
+
+@console_required
+@require_GET
+@answering_errors
+def stale_list(request):
+    params = request.GET
+    now = timezone.now()
+    supplier = _supplier_or_none(params)
+    plant = plant_or_none(params)
+    filters = {}
+    if supplier:
+        filters["supplier"] = supplier.code
+    if plant:
+        filters["plant"] = plant.code
+    lines = stale_acknowledgement_list(filters=filters, now=now)
+    # Suppliers in the order of their oldest overdue line, then each supplier's lines oldest first.
+    oldest = {
+        row["po__supplier"]: row["oldest"]
+        for row in lines.order_by().values("po__supplier").annotate(oldest=Min("ack_due_at"))
+    }
+    ordered = lines.order_by("ack_due_at", "id")
+    page, query = paginate(request, ordered, 200)
+    page_lines = sorted(page, key=lambda line: (oldest[line.po.supplier_id], line.ack_due_at))
+    groups = []
+    for _, members in groupby(page_lines, key=lambda line: line.po.supplier_id):
+        members = list(members)
+        groups.append({"supplier": members[0].po.supplier, "lines": members})
+    po_ids = {line.po_id for line in page_lines}
+    notes = {}
+    for note in CallNote.objects.filter(po_id__in=po_ids).select_related("author"):
+        notes.setdefault(note.po_id, []).append(note)
+    for group in groups:
+        for line in group["lines"]:
+            line.overdue = now - line.ack_due_at
+            line.sent_days = (now - line.sent_at).days if line.sent_at else None
+            line.notes = notes.get(line.po_id, [])
+    awaiting = PurchaseOrderLine.objects.awaiting_ack()
+    tiles = {
+        "past_due": lines.count(),
+        "suppliers": len(oldest),
+        "due_today": awaiting.filter(
+            ack_due_at__gt=now, ack_due_at__lte=now + timedelta(days=1)
+        ).count(),
+        "due_week": awaiting.filter(
+            ack_due_at__gt=now, ack_due_at__lte=now + timedelta(days=7)
+        ).count(),
+        "never_reminded": lines.filter(reminders_sent=0).count(),
+    }
+    return console_render(
+        request,
+        "console/stale/list.html",
+        {
+            "groups": groups,
+            "page": page,
+            "query": query,
+            "tiles": tiles,
+            "now": now,
+            "chosen": params,
+            "plants": Plant.objects.order_by("code"),
+            "suppliers": Supplier.objects.filter(pk__in=oldest.keys()).order_by("code")
+            if not supplier
+            else Supplier.objects.filter(pk=supplier.pk),
+        },
+    )
+
+
+@console_required
+@require_POST
+@answering_errors
+def stale_remind(request):
+    """Queue procurement's reminder mail for the chosen stale lines (or all of one supplier's)."""
+    supplier = _supplier_or_none(request.POST)
+    if supplier is None:
+        raise bad("supplier", "", "Choose the supplier to remind.")
+    stale = stale_acknowledgement_list(filters={"supplier": supplier.code})
+    ids = request.POST.getlist("lines")
+    if ids:
+        for value in ids:
+            if not value.isdigit():
+                raise bad("lines", value, f"Line id {value!r} is not a number.")
+        chosen = list(stale.filter(pk__in=[int(v) for v in ids]).values_list("pk", flat=True))
+        missing = sorted({int(v) for v in ids} - set(chosen))
+        if missing:
+            raise bad(
+                "lines",
+                missing[0],
+                f"Line {missing[0]} is not an overdue line of {supplier.code}.",
+            )
+    else:
+        chosen = list(stale.values_list("pk", flat=True))
+    if not chosen:
+        raise bad("supplier", supplier.code, f"{supplier.code} has no overdue lines to remind.")
+    notifications.reminder_mail_queue(supplier.pk, chosen)
+    messages.success(request, f"Reminder queued to {supplier.code} for {len(chosen)} line(s).")
+    return redirect("console:stale-list")
+
+
+@console_required
+@require_POST
+@answering_errors
+def stale_note(request, pk: int):
+    po = get_object_or_404(PurchaseOrder, pk=pk)
+    call_note_add(po=po, note=request.POST.get("note", ""), acting_user=request.user)
+    messages.success(request, f"Call note added to {po.number}.")
+    return redirect("console:stale-list")
