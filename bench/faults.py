@@ -31,8 +31,9 @@ from bench.support import PYTHON, ROOT, bench_database, django_setup, free_port,
 
 
 @contextlib.contextmanager
-def private_redis():
-    port = free_port()
+def private_redis(bind: str = "127.0.0.1", port: int | None = None):
+    """A throwaway redis-server without persistence; yields its URL and a restart function."""
+    port = port or free_port()
     folder = Path(f"/tmp/weft-bench-redis-{port}")
     folder.mkdir(exist_ok=True)
     command = [
@@ -40,7 +41,9 @@ def private_redis():
         "--port",
         str(port),
         "--bind",
-        "127.0.0.1",
+        bind,
+        "--protected-mode",
+        "no",
         "--save",
         "",
         "--appendonly",
