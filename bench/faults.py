@@ -19,8 +19,8 @@ is stopped for 5 s (`pg_ctl stop -m fast`, then start). Prints every answer's st
 the outage must show 503s with Retry-After and never a 500, and afterwards every message is
 applied exactly once.
 
-Recovery after a SIGKILL is bounded by the inbox's drain flag (FLAG_SECONDS, 300 s) plus the
-sweep's age threshold: the killed drain still holds its partition's flag until it expires.
+Recovery after a SIGKILL is bounded by the drain's heartbeat (HEARTBEAT_SECONDS, 60 s) plus
+the sweep's age threshold: a kick takes over a flag whose drain stopped beating.
 """
 
 import argparse

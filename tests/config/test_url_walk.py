@@ -183,9 +183,7 @@ RULES: dict[str, Rule] = {
     "planned-order-list": api("planning:read"),
     "planned-order-detail": api("planning:read", planner=404, args=lambda w: {"number": "NONE"}),
     "planned-order-firm": api("planning:read", planner=405, args=lambda w: {"number": "NONE"}),
-    "planned-order-pegging": api(
-        "planning:read", planner=404, args=lambda w: {"number": "NONE"}
-    ),
+    "planned-order-pegging": api("planning:read", planner=404, args=lambda w: {"number": "NONE"}),
     # Item and plant are query parameters: without them the answer names the missing one (400).
     "mrp-record": api("planning:read", planner=400),
     "atp": api("planning:read", planner=400),
