@@ -102,7 +102,8 @@ def _wait_until_up(base: str, process: subprocess.Popen, timeout: float = 90) ->
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise RuntimeError("gunicorn exited before it served")
-        with contextlib.suppress(requests.ConnectionError):
+        # A loaded machine can take longer than the timeout to answer the first request.
+        with contextlib.suppress(requests.ConnectionError, requests.Timeout):
             if requests.get(f"{base}/healthz", timeout=10).status_code == 200:
                 return
         time.sleep(0.2)

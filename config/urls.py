@@ -17,6 +17,7 @@ urlpatterns = [
     path("api/v1/", include("config.api_urls")),
     path("execution/", include("execution.urls")),
     path("portal/", include("procurement.portal.urls")),
+    path("console/", include("planning.console.urls")),
     path(
         "api/schema/",
         SpectacularAPIView.as_view(permission_classes=[IsAuthenticated]),

@@ -12,7 +12,7 @@ from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Q, Sum
 from django.utils import timezone
 
@@ -23,8 +23,10 @@ from execution.models import (
     QualityHold,
     WorkOrder,
 )
+from integrations.atomic import service_atomic
 from integrations.errors import ApplicationError
 from integrations.history import current_actor
+from integrations.memo import memoized
 from integrations.outbox import emit
 from integrations.ownership import WEFT, ownership_check
 from masterdata.models import Bom, BomLine, Item, Plant
@@ -122,6 +124,32 @@ def locked_balance(item: Item, plant: Plant) -> InventoryBalance:
     return balance
 
 
+def _add_on_hand(item: Item, plant: Plant, quantity: Decimal) -> InventoryBalance:
+    """Add to the balance's on hand in one statement, which locks its row till commit.
+
+    `UPDATE ... SET on_hand = on_hand + q` waits for a concurrent writer's lock like SELECT FOR
+    UPDATE does and then adds to the committed value, so this is one round trip where the lock,
+    the read and the write were three. The first movement of a pair makes the row.
+    """
+    now = timezone.now()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {InventoryBalance._meta.db_table} SET on_hand = on_hand + %s, updated_at = %s "
+            "WHERE item_id = %s AND plant_id = %s RETURNING id, on_hand, on_hold",
+            [quantity, now, item.pk, plant.pk],
+        )
+        row = cursor.fetchone()
+    if row is None:
+        balance = locked_balance(item, plant)
+        balance.on_hand += quantity
+        balance.save(update_fields=["on_hand", "updated_at"])
+        return balance
+    balance_id, on_hand, on_hold = row
+    return InventoryBalance(
+        id=balance_id, item=item, plant=plant, on_hand=on_hand, on_hold=on_hold, updated_at=now
+    )
+
+
 def inventory_changed(
     balance: InventoryBalance, *, cause: str, quantity: Decimal, reference: str = ""
 ) -> None:
@@ -142,6 +170,33 @@ def inventory_changed(
         },
         key=f"inventory:{plant.code}:{item.code}",
     )
+
+
+def _insert_once(movement: InventoryTransaction) -> bool:
+    """Insert the ledger row unless its (source system, key) is booked; True when this inserted it.
+
+    `ON CONFLICT DO NOTHING` waits for a concurrent insert of the same key to commit or roll back,
+    as the unique index made a plain insert do, but needs no savepoint to survive the duplicate:
+    one round trip where a caught IntegrityError took three. Any other violation still raises.
+    """
+    meta = InventoryTransaction._meta
+    quote = connection.ops.quote_name
+    fields = [f for f in meta.concrete_fields if not f.primary_key]
+    values = [f.get_db_prep_save(f.pre_save(movement, add=True), connection) for f in fields]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {quote(meta.db_table)} ({', '.join(quote(f.column) for f in fields)}) "
+            f"VALUES ({', '.join(['%s'] * len(fields))}) "
+            "ON CONFLICT (source_system, transaction_key) DO NOTHING "
+            f"RETURNING {quote(meta.pk.column)}",
+            values,
+        )
+        row = cursor.fetchone()
+    if row is None:
+        return False
+    movement.pk = row[0]
+    movement._state.adding, movement._state.db = False, connection.alias
+    return True
 
 
 @dataclass
@@ -221,10 +276,7 @@ def inventory_post(
         recorded_at=now,
         message_id=message_id,
     )
-    try:
-        with transaction.atomic():
-            movement.save(force_insert=True)
-    except IntegrityError:
+    if not _insert_once(movement):
         # The key was booked first by another message (committed by now: the unique index made
         # this insert wait for it). The same movement again is a no-op; another one is refused.
         earlier = posted_before(
@@ -235,12 +287,10 @@ def inventory_post(
             plant=plant,
             quantity=quantity,
         )
-        if earlier is None:
-            raise
+        if earlier is None:  # booked and gone again meanwhile: cannot happen to a ledger
+            raise IntegrityError(f"Ledger key {movement.transaction_key} conflicted but is absent.")
         return Posting(earlier, created=False)
-    balance = locked_balance(item, plant)
-    balance.on_hand += quantity
-    balance.save(update_fields=["on_hand", "updated_at"])
+    balance = _add_on_hand(item, plant, quantity)
     inventory_changed(balance, cause=kind, quantity=quantity, reference=reference)
     return Posting(movement, created=True, balance=balance)
 
@@ -250,7 +300,7 @@ def _writer_message_id() -> str:
     return actor.message_id if actor else ""
 
 
-@transaction.atomic
+@service_atomic
 def inventory_adjust(
     *,
     transaction_id: str,
@@ -446,7 +496,9 @@ def work_order_upsert(
 def _work_order(number: str, *, lock: bool) -> WorkOrder:
     orders = WorkOrder.objects.select_related("item__base_uom", "plant__tolerance")
     if lock:
-        orders = orders.select_for_update(of=("self",))
+        # NO KEY UPDATE: the order's number and id stay, and a ledger row that references the
+        # order (its foreign key check takes KEY SHARE) need not wait for this lock.
+        orders = orders.select_for_update(of=("self",), no_key=True)
     order = orders.filter(number=number).first()
     if order is None:
         raise ApplicationError(
@@ -471,16 +523,19 @@ def effective_boms(order: WorkOrder, day: date):
 
 
 def bom_component(order: WorkOrder, code: str, field: str = "item") -> Item:
-    """The item `code` as a component of the order's BOM effective today, or why it is not one."""
+    """The item `code` as a component of the order's BOM effective today, or why it is not one.
+
+    The components of a parent's effective BOMs at a plant are read once per inbox drain
+    (integrations.memo); outside a drain, once per call.
+    """
     day = timezone.localdate()
-    boms = effective_boms(order, day)
-    line = (
-        BomLine.objects.filter(bom__in=boms, component__code=code)
-        .select_related("component__base_uom")
-        .first()
+    components = memoized(
+        ("bom_components", order.item_id, order.plant_id, day),
+        lambda: _effective_components(order, day),
     )
-    if line is not None:
-        return line.component
+    if code in components:
+        return components[code]
+    boms = effective_boms(order, day)
     component = item_for(code, field)
     if not boms.exists():
         raise ApplicationError(
@@ -495,6 +550,13 @@ def bom_component(order: WorkOrder, code: str, field: str = "item") -> Item:
     )
 
 
+def _effective_components(order: WorkOrder, day: date) -> dict[str, Item]:
+    lines = BomLine.objects.filter(bom__in=effective_boms(order, day)).select_related(
+        "component__base_uom"
+    )
+    return {line.component.code: line.component for line in lines.order_by()}
+
+
 def _start(order: WorkOrder) -> None:
     """Production on a planned or released order means it is under way."""
     if order.status in (WorkOrder.Status.PLANNED, WorkOrder.Status.RELEASED):
@@ -503,7 +565,7 @@ def _start(order: WorkOrder) -> None:
         work_order_changed(order)
 
 
-@transaction.atomic
+@service_atomic
 def production_consume(
     *,
     transaction_id: str,
@@ -541,7 +603,7 @@ def production_consume(
     )
 
 
-@transaction.atomic
+@service_atomic
 def production_complete(
     *,
     transaction_id: str,
@@ -607,7 +669,7 @@ def production_complete(
     return posting
 
 
-@transaction.atomic
+@service_atomic
 def production_scrap(
     *,
     transaction_id: str,
@@ -652,7 +714,7 @@ def production_scrap(
     return posting
 
 
-@transaction.atomic
+@service_atomic
 def quality_hold_place(
     *,
     hold_id: str,
@@ -703,7 +765,7 @@ def quality_hold_place(
     return hold
 
 
-@transaction.atomic
+@service_atomic
 def quality_hold_release(
     *,
     hold_id: str,

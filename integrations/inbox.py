@@ -11,6 +11,7 @@ import contextlib
 import hashlib
 import json
 import logging
+import time
 from dataclasses import dataclass, field
 from datetime import timedelta
 from functools import cache
@@ -19,6 +20,7 @@ from django.db import IntegrityError, connection, transaction
 from django.urls import reverse
 from django.utils import timezone
 
+from integrations.atomic import enclosing_savepoint
 from integrations.codemaps import apply_code_maps, code_map_table
 from integrations.correlation import correlation_scope, new_correlation_id, valid_correlation_id
 from integrations.errors import ApplicationError
@@ -26,6 +28,7 @@ from integrations.handlers import registration_for
 from integrations.history import acting_as
 from integrations.inbox_queue import enqueue_processing
 from integrations.inbox_store import insert_messages
+from integrations.memo import forget_memoized, memoized
 from integrations.models import ExternalSystem, InboundMessage
 from integrations.ownership import ownership_check
 from integrations.schemas import INBOUND_TYPES, envelope_errors, known_types, message_errors
@@ -445,40 +448,127 @@ def inbound_receive_batch(
 def inbound_message_process(*, message_id: int) -> str | None:
     """Apply one received message exactly once; return its final status."""
     with transaction.atomic():
+        # Only the message's row: locking the joined system row too would make every drain of
+        # one sender's messages wait for the others.
         message = (
-            InboundMessage.objects.select_for_update()
+            InboundMessage.objects.select_for_update(of=("self",))
             .select_related("system")
             .filter(pk=message_id)
             .first()
         )
         if message is None or message.status != Status.RECEIVED:
             return message.status if message else None
-        message.attempts += 1
-        try:
-            with transaction.atomic():
-                _apply(message)
-        except ApplicationError as error:
-            _finish(
-                message,
-                Status.REJECTED,
-                error.message,
-                [error.extra] if error.extra.get("field") else [],
-            )
-        except _RETRYABLE:
-            raise
-        except (
-            Exception
-        ) as error:  # a defect, not bad data: park it for a person, keep it replayable
-            log.exception("Inbound message %s failed in its handler", message.pk)
-            _finish(
-                message,
-                Status.DEAD,
-                f"Internal error while applying: {type(error).__name__}: {error}",
-                [],
-            )
-        else:
-            _finish(message, Status.APPLIED, "", [])
+        _process(message)
         return message.status
+
+
+# A message of a chunk waits this long at most for a row lock another transaction holds (see
+# inbound_messages_process); well below PostgreSQL's deadlock_timeout (1 s by default).
+CHUNK_LOCK_TIMEOUT_MS = 200
+# A chunk commits after this long even when messages are left, so the locks it holds are held
+# briefly however slow a loaded machine makes it; the rest go on in the next chunk.
+CHUNK_SECONDS = 0.25
+
+
+def inbound_messages_process(*, message_ids: list[int]) -> int:
+    """Apply received messages in id order, a chunk of them in one transaction; return how many.
+
+    Each message runs in a savepoint of the chunk's transaction with its status change, so a
+    rejected or failed message rolls back alone and its neighbours still apply, and a message's
+    status never commits without its effects (or the reverse). One commit per chunk instead of
+    one per message is the point.
+
+    A chunk holds the row locks of all its messages until it commits, so two chunks (two
+    partitions' drains) could wait on each other. A chunk therefore commits after CHUNK_SECONDS,
+    and a message waits for a lock at most CHUNK_LOCK_TIMEOUT_MS: past that, its savepoint is
+    rolled back, the chunk commits what it applied (freeing its locks), the message is applied
+    alone in its own transaction, waiting as long as it takes (as every single message always
+    did), and the rest start a new chunk.
+    """
+    remaining = sorted(message_ids)
+    while remaining:
+        position, alone = _process_chunk(remaining)
+        if alone:
+            inbound_message_process(message_id=remaining[position])
+            position += 1
+        remaining = remaining[position:]
+    return len(message_ids)
+
+
+def _process_chunk(message_ids: list[int]) -> tuple[int, bool]:
+    """Process a prefix of the ids in one transaction.
+
+    Returns where the next chunk starts, and whether the message there met a held lock (so it
+    is to be applied alone first).
+    """
+    started = time.monotonic()
+    position, alone = len(message_ids), False
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute(f"SET LOCAL lock_timeout = {int(CHUNK_LOCK_TIMEOUT_MS)}")
+        messages = {
+            message.pk: message
+            for message in InboundMessage.objects.select_for_update(of=("self",))
+            .select_related("system")
+            .filter(pk__in=message_ids, status=Status.RECEIVED)
+        }
+        for index, message_id in enumerate(message_ids):
+            if index and time.monotonic() - started > CHUNK_SECONDS:
+                position = index
+                break
+            message = messages.get(message_id)
+            if message is not None and not _process(message, chunked=True):
+                position, alone = index, True
+                break
+        # Deferred checks (Django's foreign keys are DEFERRABLE INITIALLY DEFERRED) run at commit,
+        # outside any message's savepoint: there they wait for locks like any transaction, and
+        # the caller's transaction (when nested) goes on with the session's lock timeout.
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL lock_timeout TO DEFAULT")
+    return position, alone
+
+
+def _process(message: InboundMessage, *, chunked: bool = False) -> bool:
+    """Apply a locked, received message and record its new status, in the caller's transaction.
+
+    False (and nothing written) when `chunked` and the message met a lock it may not wait for.
+    """
+    message.attempts += 1
+    try:
+        with transaction.atomic():
+            _apply(message)
+    except ApplicationError as error:
+        forget_memoized()
+        _finish(
+            message,
+            Status.REJECTED,
+            error.message,
+            [error.extra] if error.extra.get("field") else [],
+        )
+    except _RETRYABLE as error:
+        forget_memoized()
+        if chunked and _lock_not_available(error):
+            message.attempts -= 1
+            return False
+        raise
+    except Exception as error:  # a defect, not bad data: park it for a person, keep it replayable
+        forget_memoized()
+        log.exception("Inbound message %s failed in its handler", message.pk)
+        _finish(
+            message,
+            Status.DEAD,
+            f"Internal error while applying: {type(error).__name__}: {error}",
+            [],
+        )
+    else:
+        _finish(message, Status.APPLIED, "", [])
+    return True
+
+
+def _lock_not_available(error: BaseException) -> bool:
+    from psycopg.errors import LockNotAvailable
+
+    return isinstance(error.__cause__, LockNotAvailable)
 
 
 def _apply(message: InboundMessage) -> None:
@@ -494,18 +584,22 @@ def _apply(message: InboundMessage) -> None:
             f"Weft does not apply {message.message_type} messages yet.",
             {"field": "type", "value": message.message_type},
         )
-    data = apply_code_maps(
-        message.message_type,
-        envelope.get("data") or {},
-        code_map_table(message.system, timezone.localdate()),
+    day = timezone.localdate()
+    table = memoized(
+        ("code_map_table", message.system_id, day), lambda: code_map_table(message.system, day)
     )
+    data = apply_code_maps(message.message_type, envelope.get("data") or {}, table)
     if registration.object_type:
         ownership_check(object_type=registration.object_type, writer=message.system.code)
     with (
         acting_as(system_code=message.system.code, message_id=str(message.pk)),
         correlation_scope(message.correlation_id),
+        enclosing_savepoint(),  # the caller's: any error rolls the whole message back
     ):
         registration.handler(message, data)
+    if not registration.shares_lookups:
+        # It may have changed what the batch memoized: the next message reads fresh.
+        forget_memoized()
 
 
 def _finish(message: InboundMessage, status: str, reason: str, errors: list[dict]) -> None:

@@ -6,12 +6,14 @@ Redis `SET NX` flag says a drain is already queued, so only the first kick publi
 A drain applies its partition's received messages in id order until none is left, then
 clears its flag and looks once more, so a message stored meanwhile is never stranded (and the
 beat sweep kicks any partition with old received messages, in case a flag outlived its drain).
-A running drain refreshes a heartbeat key after every message; a kick that finds the flag set
-but no heartbeat, on a flag older than the heartbeat's life, takes the flag over: its drain was
-killed (SIGKILL, a lost machine), so recovery waits HEARTBEAT_SECONDS, not FLAG_SECONDS.
+A running drain refreshes a heartbeat key after every chunk it applies; a kick that finds the
+flag set but no heartbeat, on a flag older than the heartbeat's life, takes the flag over: its
+drain was killed (SIGKILL, a lost machine), so recovery waits HEARTBEAT_SECONDS, not
+FLAG_SECONDS.
 With Celery eager (the embedded default) messages are applied right after commit instead.
 """
 
+import time
 from functools import cache
 
 import redis
@@ -20,10 +22,14 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import F
 
+from integrations.memo import forget_memoized, memo_scope
 from integrations.models import InboundMessage
 
 FLAG_SECONDS = 300
 HEARTBEAT_SECONDS = 60
+# How long a drain's messages may share a lookup (an ownership or BOM change made in Weft
+# meanwhile is seen by the drain this much later at most).
+MEMO_SECONDS = 5.0
 
 
 def partitions() -> int:
@@ -103,24 +109,33 @@ def pending_ids(partition: int, limit: int) -> list[int]:
 
 
 def drain(partition: int, apply, batch: int = 200) -> int:
-    """Apply the partition's received messages until none is left; return how many."""
+    """Apply the partition's received messages until none is left; return how many.
+
+    `apply` takes a list of message ids (in id order) and applies them. The messages share
+    their lookups (ownership, code maps, BOM lines; see integrations.memo) for MEMO_SECONDS at
+    most, and the inbox forgets them sooner after any message that may change them.
+    """
     applied = 0
     client = _redis(celery_app.conf.broker_url)
     client.set(_heartbeat(partition), "1", ex=HEARTBEAT_SECONDS)
-    while True:
-        ids = pending_ids(partition, batch)
-        if not ids:
-            client.delete(_heartbeat(partition), _flag(partition))
-            # A message committed between the last look and the delete found the flag set and
-            # queued nothing: look once more, and keep draining if we win the flag back.
-            if pending_ids(partition, 1) and client.set(
-                _flag(partition), "1", nx=True, ex=FLAG_SECONDS
-            ):
-                client.set(_heartbeat(partition), "1", ex=HEARTBEAT_SECONDS)
-                continue
-            return applied
-        for message_id in ids:
-            apply(message_id)
+    with memo_scope():
+        memo_since = time.monotonic()
+        while True:
+            ids = pending_ids(partition, batch)
+            if not ids:
+                client.delete(_heartbeat(partition), _flag(partition))
+                # A message committed between the last look and the delete found the flag set
+                # and queued nothing: look once more, and keep draining if we win the flag back.
+                if pending_ids(partition, 1) and client.set(
+                    _flag(partition), "1", nx=True, ex=FLAG_SECONDS
+                ):
+                    client.set(_heartbeat(partition), "1", ex=HEARTBEAT_SECONDS)
+                    continue
+                return applied
+            if time.monotonic() - memo_since > MEMO_SECONDS:
+                forget_memoized()
+                memo_since = time.monotonic()
+            apply(ids)
+            applied += len(ids)
+            client.expire(_flag(partition), FLAG_SECONDS)
             client.set(_heartbeat(partition), "1", ex=HEARTBEAT_SECONDS)
-        applied += len(ids)
-        client.expire(_flag(partition), FLAG_SECONDS)

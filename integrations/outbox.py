@@ -3,11 +3,22 @@
 Internal subscribers are functions registered by apps (`@subscriber("purchase_order.confirmed")`)
 and run as Celery tasks; external subscriptions get one OutboundMessage each, delivered by
 `integrations.delivery`.
+
+Publishing one dispatch task per event would cost a broker round trip per event and a worker
+task (with its own transaction) per event. With a worker, a committed emit only "kicks" the
+dispatcher instead: a Redis `SET NX` flag says a dispatch run is queued already, so only the
+first kick publishes. The run fans out the undispatched events in id order, many per
+transaction, until none is left, then clears its flag and looks once more (as the inbox drains
+do). The beat's `dispatch_stale_events` still picks up anything a lost kick left behind. With
+Celery eager (the embedded default and the tests) each event is dispatched right after commit.
 """
 
 from collections.abc import Callable
+from functools import cache
 from typing import Any
 
+import redis
+from celery import current_app as celery_app
 from django.db import transaction
 from django.utils import timezone
 
@@ -48,10 +59,77 @@ def emit(
         data=data,
         correlation_id=correlation_id or current_correlation_id() or new_correlation_id(),
     )
-    from integrations.tasks.outbox import dispatch_event
+    if celery_app.conf.task_always_eager:
+        from integrations.tasks.outbox import dispatch_event
 
-    transaction.on_commit(lambda: dispatch_event.delay(event.pk))
+        transaction.on_commit(lambda: dispatch_event.delay(event.pk))
+    elif not any(
+        hook is kick_dispatch for _, hook, _ in transaction.get_connection().run_on_commit
+    ):
+        # One kick per transaction is enough (an inbox chunk emits hundreds of events).
+        transaction.on_commit(kick_dispatch)
     return event
+
+
+DISPATCH_FLAG_SECONDS = 300
+DISPATCH_BATCH = 200
+
+
+@cache
+def _redis(url: str) -> redis.Redis:
+    return redis.Redis.from_url(url)
+
+
+def _dispatch_flag() -> str:
+    # Namespaced by the default queue, like the inbox's drain flags.
+    return f"weft:outbox:dispatch:{celery_app.conf.task_default_queue}"
+
+
+def kick_dispatch() -> bool:
+    """Queue a dispatch run unless one is queued already; True when this call queued it."""
+    client = _redis(celery_app.conf.broker_url)
+    if not client.set(_dispatch_flag(), "1", nx=True, ex=DISPATCH_FLAG_SECONDS):
+        return False
+    from integrations.tasks.outbox import dispatch_pending_events
+
+    dispatch_pending_events.delay()
+    return True
+
+
+def _undispatched():
+    return Event.objects.filter(dispatched_at__isnull=True).order_by("id")
+
+
+def pending_events_dispatch(*, batch: int = DISPATCH_BATCH) -> int:
+    """The dispatch run: fan out every undispatched event, in id order, until none is left."""
+    client = _redis(celery_app.conf.broker_url)
+    dispatched = 0
+    while True:
+        count = events_dispatch(limit=batch)
+        dispatched += count
+        if count:
+            client.expire(_dispatch_flag(), DISPATCH_FLAG_SECONDS)
+            continue
+        client.delete(_dispatch_flag())
+        # An event committed between the last look and the delete found the flag set and queued
+        # nothing: look once more, and keep going if we win the flag back.
+        if _undispatched().exists() and client.set(
+            _dispatch_flag(), "1", nx=True, ex=DISPATCH_FLAG_SECONDS
+        ):
+            continue
+        return dispatched
+
+
+@transaction.atomic
+def events_dispatch(*, limit: int = DISPATCH_BATCH) -> int:
+    """Fan out up to `limit` undispatched events (oldest first) in one transaction; return how many.
+
+    Rows another dispatcher holds are skipped, not waited for; each event is still fanned out once.
+    """
+    events = list(_undispatched().select_for_update(skip_locked=True)[:limit])
+    if events:
+        _fan_out(events)
+    return len(events)
 
 
 @transaction.atomic
@@ -60,30 +138,36 @@ def event_dispatch(*, event_id: int) -> list[int]:
     event = Event.objects.select_for_update().filter(pk=event_id).first()
     if event is None or event.dispatched_at is not None:
         return []
+    return _fan_out([event])
+
+
+def _fan_out(events: list[Event]) -> list[int]:
+    """Mark locked, undispatched events dispatched; queue their subscribers and deliveries."""
     now = timezone.now()
-    subscriptions = [
-        s for s in Subscription.objects.filter(enabled=True) if s.wants(event.event_type)
-    ]
+    subscriptions = list(Subscription.objects.filter(enabled=True))
     messages = OutboundMessage.objects.bulk_create(
         [
             OutboundMessage(
                 subscription=s, event=event, aggregate_key=event.aggregate_key, next_attempt_at=now
             )
+            for event in events
             for s in subscriptions
+            if s.wants(event.event_type)
         ],
         ignore_conflicts=False,
     )
-    event.dispatched_at = now
-    event.save(update_fields=["dispatched_at"])
+    Event.objects.filter(pk__in=[event.pk for event in events]).update(dispatched_at=now)
+    for event in events:
+        event.dispatched_at = now
     from integrations.tasks.delivery import deliver_outbound_message
     from integrations.tasks.outbox import run_subscriber
 
     message_ids = [m.pk for m in messages]
-    names = list(subscribers_for(event.event_type))
+    runs = [(event.pk, name) for event in events for name in subscribers_for(event.event_type)]
 
     def enqueue() -> None:
-        for name in names:
-            run_subscriber.delay(event.pk, name)
+        for event_id, name in runs:
+            run_subscriber.delay(event_id, name)
         for message_id in message_ids:
             deliver_outbound_message.delay(message_id)
 

@@ -1,6 +1,7 @@
 """System-of-record rules: one owner per object type; nobody else may change it."""
 
 from integrations.errors import OwnershipError
+from integrations.memo import memoized
 from integrations.models import Ownership
 
 WEFT = "weft"
@@ -8,6 +9,10 @@ WEFT = "weft"
 
 def owner_of(object_type: str) -> str:
     """The code of the system of record for `object_type`, or `weft` when Weft owns it."""
+    return memoized(("owner_of", object_type), lambda: _read_owner(object_type))
+
+
+def _read_owner(object_type: str) -> str:
     row = Ownership.objects.filter(object_type=object_type).select_related("system").first()
     return row.system.code if row and row.system else WEFT
 

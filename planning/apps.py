@@ -5,5 +5,8 @@ class PlanningConfig(AppConfig):
     name = "planning"
 
     def ready(self) -> None:
-        # Registers the inbound handlers, the accuracy task and the net-change subscribers.
+        # Registers the inbound handlers, the accuracy task, the net-change subscribers and
+        # the exception detectors with their sweep task.
         from planning import accuracy, inbound, subscribers  # noqa: F401
+        from planning.exceptions import subscribers as detectors  # noqa: F401
+        from planning.exceptions import tasks  # noqa: F401

@@ -246,10 +246,14 @@ def _execute(
 
 
 def _after_plan(run: MrpRun, scope: set[int] | None) -> None:
-    """What the new plan sets off: automatic change requests to suppliers set for them."""
+    """What the new plan sets off: automatic change requests to suppliers set for them, and,
+    once it is committed, the workbench brought in line with its advice."""
     from planning.change_requests import automatic_change_requests
+    from planning.tasks import mrp_exceptions_task
 
     automatic_change_requests(run, item_ids=scope)
+    items = None if scope is None else sorted(scope)
+    transaction.on_commit(lambda: mrp_exceptions_task.delay(run.pk, items))
 
 
 def _ms(since: float) -> int:

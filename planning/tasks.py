@@ -3,6 +3,7 @@
 from celery import shared_task
 
 from masterdata.models import Plant
+from planning.exceptions.mrp import mrp_exceptions_sync
 from planning.models import MrpRun
 from planning.runs import mrp_run_execute, mrp_run_request, net_change_drain
 
@@ -30,3 +31,12 @@ def nightly_full_runs() -> int:
     for plant in plants:
         mrp_run_request(plant=plant, trigger="nightly schedule")
     return len(plants)
+
+
+@shared_task(acks_late=True)
+def mrp_exceptions_task(run_id: int, item_ids: list[int] | None = None) -> dict:
+    """Bring the workbench in line with what a finished run advises."""
+    run = MrpRun.objects.select_related("plant").filter(pk=run_id).first()
+    if run is None:
+        return {}
+    return mrp_exceptions_sync(plant=run.plant, item_ids=item_ids, run_id=run.pk)

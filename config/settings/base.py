@@ -203,6 +203,10 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+# Celery's Django fixup reads this (as CELERY_DB_REUSE_MAX, namespace and all) and otherwise
+# closes the database connection before and after every task: a new connection per task.
+# config/celery.py still applies CONN_MAX_AGE and drops broken connections around each task.
+CELERY_DB_REUSE_MAX = env.int("CELERY_DB_REUSE_MAX", default=200)
 # Time limits stay well below the visibility timeout so a task is never delivered twice at once.
 CELERY_TASK_SOFT_TIME_LIMIT = 600
 CELERY_TASK_TIME_LIMIT = 900
@@ -260,6 +264,17 @@ CELERY_BEAT_SCHEDULE: dict = {
         "options": {"queue": "default"},
     },
     # Each system's snapshot URL is polled at its own interval; the beat only looks who is due.
+    # Detectors re-check every object that may hold their condition; events catch most sooner.
+    "planning-sweep-exceptions": {
+        "task": "planning.exceptions.tasks.sweep_exceptions",
+        "schedule": 300.0,
+        "options": {"expires": 280},
+    },
+    "planning-wake-snoozed-exceptions": {
+        "task": "planning.exceptions.tasks.wake_snoozed_exceptions",
+        "schedule": 60.0,
+        "options": {"expires": 50},
+    },
     "execution-poll-inventory-snapshots": {
         "task": "execution.tasks.poll_inventory_snapshots",
         "schedule": 60.0,

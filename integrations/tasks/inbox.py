@@ -1,7 +1,11 @@
 from celery import shared_task
 from django.db import InterfaceError, OperationalError
 
-from integrations.inbox import inbound_message_process, stale_received_messages_requeue
+from integrations.inbox import (
+    inbound_message_process,
+    inbound_messages_process,
+    stale_received_messages_requeue,
+)
 from integrations.inbox_queue import drain
 
 RETRY = {
@@ -21,7 +25,16 @@ def process_inbound_messages(message_ids: list[int]) -> None:
 @shared_task(acks_late=True, **RETRY)
 def drain_inbox(partition: int) -> int:
     """Apply one partition's received messages in id order until none is left."""
-    return drain(partition, lambda message_id: inbound_message_process(message_id=message_id))
+    return drain(partition, apply_chunks)
+
+
+DRAIN_CHUNK = 50
+
+
+def apply_chunks(message_ids: list[int]) -> None:
+    """A drain batch in chunks of DRAIN_CHUNK messages, each chunk one transaction."""
+    for start in range(0, len(message_ids), DRAIN_CHUNK):
+        inbound_messages_process(message_ids=message_ids[start : start + DRAIN_CHUNK])
 
 
 @shared_task

@@ -2,11 +2,12 @@ import logging
 from datetime import timedelta
 
 from celery import shared_task
+from django.db import InterfaceError, OperationalError
 from django.utils import timezone
 
 from integrations.correlation import correlation_scope
 from integrations.models import Event
-from integrations.outbox import event_dispatch, subscriber_named
+from integrations.outbox import event_dispatch, pending_events_dispatch, subscriber_named
 
 log = logging.getLogger(__name__)
 
@@ -14,6 +15,17 @@ log = logging.getLogger(__name__)
 @shared_task(acks_late=True)
 def dispatch_event(event_id: int) -> None:
     event_dispatch(event_id=event_id)
+
+
+@shared_task(
+    acks_late=True,
+    autoretry_for=(OperationalError, InterfaceError, ConnectionError),
+    retry_backoff=True,
+    max_retries=8,
+)
+def dispatch_pending_events() -> int:
+    """The coalesced dispatch run a committed emit kicks (see integrations.outbox)."""
+    return pending_events_dispatch()
 
 
 @shared_task(acks_late=True, autoretry_for=(ConnectionError,), retry_backoff=True, max_retries=5)

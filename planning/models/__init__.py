@@ -1,6 +1,7 @@
-"""Forecasts, demand orders, MRP runs and their plan, and the exception workbench (planning)."""
+"""Planning tables, one module per responsibility; this package only re-exports them."""
 
 from planning.models.demand import DemandOrder, DemandOrderLine
+from planning.models.exceptions import ExceptionEvent, PlanningException
 from planning.models.forecasts import (
     ForecastAccuracy,
     ForecastLine,
@@ -20,6 +21,7 @@ from planning.models.mrp import (
 __all__ = [
     "DemandOrder",
     "DemandOrderLine",
+    "ExceptionEvent",
     "ForecastAccuracy",
     "ForecastLine",
     "ForecastPolicy",
@@ -29,6 +31,7 @@ __all__ = [
     "MrpRun",
     "NetChangeRequest",
     "PlannedOrder",
+    "PlanningException",
     "PlantPlanningSettings",
     "SupplierPlanningSettings",
 ]

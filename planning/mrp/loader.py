@@ -11,6 +11,7 @@ Orders and demand dated before the horizon sit in its first bucket (past due, st
 
 from __future__ import annotations
 
+import functools
 from collections import defaultdict
 from collections.abc import Collection
 from dataclasses import dataclass, field
@@ -99,6 +100,7 @@ class _Reader:
         self.only = None if item_ids is None else set(item_ids)
         self.counts: dict[str, int] = {}
         self.receipts: dict[str, Receipt] = {}
+        self._buckets: dict[date, int] = {}
 
     def _scoped(self, queryset, field_name: str = "item_id"):
         if self.only is None:
@@ -106,9 +108,10 @@ class _Reader:
         return queryset.filter(**{f"{field_name}__in": self.only})
 
     def bucket(self, day: date) -> int:
-        if day < self.start:
-            return 0
-        return (day - self.start).days // 7
+        found = self._buckets.get(day)
+        if found is None:
+            found = self._buckets[day] = 0 if day < self.start else (day - self.start).days // 7
+        return found
 
     def read(self) -> LoadedPlant:
         parameters = self._parameters()
@@ -150,7 +153,7 @@ class _Reader:
                     item_id=item_id,
                     low_level_code=row["item__low_level_code"],
                     make_or_buy="make" if make else "buy",
-                    lead_time=records.lead_time_buckets(lead_days, 7),
+                    lead_time=_lead_time_weeks(lead_days),
                     on_hand=stock,
                     safety_stock=float(row["safety_stock"]),
                     lot_sizing=_lot_sizing(row),
@@ -287,11 +290,12 @@ class _Reader:
     def _demands(self, known: set[int]) -> dict[int, list[tuple[int, float, tuple]]]:
         demands: dict[int, list] = defaultdict(list)
         rows = planned_demand(self.plant, item_ids=self.only, start=self.start, end=self.end)
+        bucket = self.bucket
         for demand in rows:
             if demand.item_id in known:
                 demands[demand.item_id].append(
                     (
-                        self.bucket(demand.date),
+                        bucket(demand.date),
                         float(demand.quantity),
                         (demand.source_kind, demand.source_ref),
                     )
@@ -516,6 +520,11 @@ class _Reader:
                     receipt_id, float(quantity), due_bucket=bucket
                 )
             receipts[item].append(receipt)
+
+
+@functools.cache
+def _lead_time_weeks(days: int) -> int:
+    return records.lead_time_buckets(days, 7)
 
 
 def _lot_sizing(row: dict) -> records.LotSizing:

@@ -187,6 +187,23 @@ RULES: dict[str, Rule] = {
     # Item and plant are query parameters: without them the answer names the missing one (400).
     "mrp-record": api("planning:read", planner=400),
     "atp": api("planning:read", planner=400),
+    # Planner console: planners and buyers only
+    "console:home": page(supplier=403, foreign_supplier=403, planner=200),
+    # "New since" needs the time the planner's list was loaded; without it: 400 naming it.
+    "console:exception-new-since": page(supplier=403, foreign_supplier=403, planner=400),
+    "console:exception-bulk": page(supplier=403, foreign_supplier=403, planner=405),
+    "console:exception-detail": page(
+        supplier=403, foreign_supplier=403, planner=404, args=lambda w: {"pk": MISSING}
+    ),
+    "console:exception-triage": page(
+        supplier=403, foreign_supplier=403, planner=405, args=lambda w: {"pk": MISSING}
+    ),
+    "console:exception-fix": page(
+        supplier=403,
+        foreign_supplier=403,
+        planner=405,
+        args=lambda w: {"pk": MISSING, "action": "replay"},
+    ),
     # Supplier portal
     "portal:home": page(supplier=200, foreign_supplier=200, planner=404),
     "portal:order-list": page(supplier=200, foreign_supplier=200, planner=404),

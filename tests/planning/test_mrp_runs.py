@@ -127,9 +127,16 @@ def test_net_change_of_a_component_keeps_the_parents_orders_as_its_demand():
     assert planned(plant.plant) >= {("WHEEL", "buy", Decimal("15"), week(0), week(2), "RIMS")}
 
 
+def test_before_the_first_full_run_there_is_no_plan_to_change():
+    plant = bike_plant()
+    assert net_change_request(plant=plant.plant, item_ids=[plant.bike.pk], reason="x") == 0
+    assert not NetChangeRequest.objects.exists() and not MrpRun.objects.exists()
+
+
 def test_requests_made_while_the_plant_is_busy_wait_and_are_merged_into_one_run():
     plant = bike_plant()
     order("SO-1", plant.bike, plant.plant, "10", week(3))
+    mrp_run_full(plant=plant.plant)
     import zlib
 
     key = zlib.crc32(b"P100")
@@ -150,3 +157,27 @@ def test_requests_made_while_the_plant_is_busy_wait_and_are_merged_into_one_run(
     assert "first" in runs[0].trigger and "second" in runs[0].trigger
     assert not NetChangeRequest.objects.exists()
     assert connection.vendor == "postgresql"
+
+
+def test_the_workbench_follows_the_plan_raising_and_auto_closing_mrp_exceptions():
+    from planning.models import PlanningException
+
+    plant = bike_plant(wheel_on_hand="0")
+    line = order("SO-1", plant.bike, plant.plant, "10", week(1))
+    mrp_run_full(plant=plant.plant)
+    expedites = PlanningException.objects.open().filter(kind="expedite")
+    assert {e.item.code for e in expedites} == {"WHEEL"}
+    shortage = PlanningException.objects.open().get(kind="shortage", item=plant.wheel)
+    assert shortage.key == f"shortage:{plant.plant.pk}:{plant.wheel.pk}"
+    assert shortage.severity == PlanningException.Severity.HIGH
+    before = PlanningException.objects.count()
+
+    mrp_run_full(plant=plant.plant)
+    assert PlanningException.objects.count() == before  # the same conditions, never twice
+
+    line.due_date = week(8)
+    line.save()
+    run = mrp_run_full(plant=plant.plant)
+    closed = PlanningException.objects.get(pk=shortage.pk)
+    assert closed.closed_at is not None
+    assert closed.close_reason == f"auto-closed: MRP run {run.pk} no longer advises it"

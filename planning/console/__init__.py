@@ -1,0 +1,1 @@
+"""The planner console: pages for planners and buyers, refused to everyone else."""
