@@ -131,6 +131,8 @@ def serve(environment: dict, port: int):
         except subprocess.TimeoutExpired:
             os.killpg(process.pid, signal.SIGKILL)
             process.wait(timeout=10)
+        for leftover in Path("/tmp").glob(f"weft-load-beat-{port}*"):
+            leftover.unlink(missing_ok=True)
 
 
 class Recorder:
