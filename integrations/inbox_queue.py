@@ -6,6 +6,10 @@ Redis `SET NX` flag says a drain is already queued, so only the first kick publi
 A drain applies its partition's received messages in id order until none is left, then
 clears its flag and looks once more, so a message stored meanwhile is never stranded (and the
 beat sweep kicks any partition with old received messages, in case a flag outlived its drain).
+A running drain refreshes a heartbeat key after every chunk it applies; a kick that finds the
+flag set but no heartbeat, on a flag older than the heartbeat's life, takes the flag over: its
+drain was killed (SIGKILL, a lost machine), so recovery waits HEARTBEAT_SECONDS, not
+FLAG_SECONDS.
 With Celery eager (the embedded default) messages are applied right after commit instead.
 """
 
@@ -22,6 +26,7 @@ from integrations.memo import forget_memoized, memo_scope
 from integrations.models import InboundMessage
 
 FLAG_SECONDS = 300
+HEARTBEAT_SECONDS = 60
 # How long a drain's messages may share a lookup (an ownership or BOM change made in Weft
 # meanwhile is seen by the drain this much later at most).
 MEMO_SECONDS = 5.0
@@ -56,9 +61,36 @@ def enqueue_processing(message_ids: list[int]) -> None:
     transaction.on_commit(lambda: [kick(partition) for partition in wanted])
 
 
+def _heartbeat(partition: int) -> str:
+    return f"weft:inbox:alive:{celery_app.conf.task_default_queue}:{partition}"
+
+
+def _take_over_orphaned_flag(client: redis.Redis, partition: int) -> bool:
+    """Take the partition's flag when its drain is gone: no heartbeat on a flag past its life.
+
+    A flag younger than HEARTBEAT_SECONDS may belong to a drain still waiting in the queue, so
+    it is left alone. WATCH makes two sweeps racing for the same orphan queue one drain.
+    """
+    flag, alive = _flag(partition), _heartbeat(partition)
+    with client.pipeline() as pipe:
+        try:
+            pipe.watch(flag, alive)
+            remaining = pipe.ttl(flag)
+            if pipe.exists(alive) or remaining > FLAG_SECONDS - HEARTBEAT_SECONDS:
+                return False
+            pipe.multi()
+            pipe.set(flag, "1", ex=FLAG_SECONDS)
+            pipe.execute()
+            return True
+        except redis.WatchError:
+            return False
+
+
 def kick(partition: int) -> bool:
     """Queue a drain for the partition unless one is queued already; True when this one did."""
-    if not _redis(celery_app.conf.broker_url).set(_flag(partition), "1", nx=True, ex=FLAG_SECONDS):
+    client = _redis(celery_app.conf.broker_url)
+    taken = client.set(_flag(partition), "1", nx=True, ex=FLAG_SECONDS)
+    if not taken and not _take_over_orphaned_flag(client, partition):
         return False
     from integrations.tasks.inbox import drain_inbox
 
@@ -85,17 +117,19 @@ def drain(partition: int, apply, batch: int = 200) -> int:
     """
     applied = 0
     client = _redis(celery_app.conf.broker_url)
+    client.set(_heartbeat(partition), "1", ex=HEARTBEAT_SECONDS)
     with memo_scope():
         memo_since = time.monotonic()
         while True:
             ids = pending_ids(partition, batch)
             if not ids:
-                client.delete(_flag(partition))
+                client.delete(_heartbeat(partition), _flag(partition))
                 # A message committed between the last look and the delete found the flag set
                 # and queued nothing: look once more, and keep draining if we win the flag back.
                 if pending_ids(partition, 1) and client.set(
                     _flag(partition), "1", nx=True, ex=FLAG_SECONDS
                 ):
+                    client.set(_heartbeat(partition), "1", ex=HEARTBEAT_SECONDS)
                     continue
                 return applied
             if time.monotonic() - memo_since > MEMO_SECONDS:
@@ -104,3 +138,4 @@ def drain(partition: int, apply, batch: int = 200) -> int:
             apply(ids)
             applied += len(ids)
             client.expire(_flag(partition), FLAG_SECONDS)
+            client.set(_heartbeat(partition), "1", ex=HEARTBEAT_SECONDS)
