@@ -272,22 +272,30 @@ ORDER BY dl.item_id, dl.due_date, ref
 """
 
 
+def _item_filter(column: str, item_ids) -> tuple[str, list]:
+    """`AND column IN the items`: one array parameter on PostgreSQL, a list elsewhere (SQLite)."""
+    if item_ids is None:
+        return "", []
+    ids = list(item_ids)
+    if connection.vendor == "postgresql":
+        return f"AND {column} = ANY(%s)", [ids]
+    if not ids:
+        return "AND 1 = 0", []
+    return f"AND {column} IN ({', '.join(['%s'] * len(ids))})", ids
+
+
 def _forecast_rows(plant_id, item_ids, low: date, high: date) -> list[BucketRow]:
     """The active versions' lines at the plant, sorted by item and start: one query per version
     (a plant has one per plan), sorted here, where rows that come nearly in order cost little."""
     versions = ForecastVersion.objects.filter(
         plant_id=plant_id, status=ForecastVersion.Status.ACTIVE
     ).values_list("pk", "plan", "version", "bucket")
-    sql = FORECAST_SQL.format(
-        line=ForecastLine._meta.db_table,
-        item_filter="AND item_id = ANY(%s)" if item_ids is not None else "",
-    )
+    item_filter, item_params = _item_filter("item_id", item_ids)
+    sql = FORECAST_SQL.format(line=ForecastLine._meta.db_table, item_filter=item_filter)
     result: list[BucketRow] = []
     append = result.append
     for version_id, plan, number, bucket in versions:
-        params = [version_id, low, high]
-        if item_ids is not None:
-            params.append(list(item_ids))
+        params = [version_id, low, high, *item_params]
         with connection.cursor() as cursor:
             cursor.execute(sql, params)
             rows = cursor.fetchall()
@@ -306,14 +314,13 @@ def _forecast_rows(plant_id, item_ids, low: date, high: date) -> list[BucketRow]
 
 
 def _order_rows(plant_id, item_ids, high: date) -> list[OrderRow]:
+    item_filter, item_params = _item_filter("dl.item_id", item_ids)
     sql = ORDER_SQL.format(
         line=DemandOrderLine._meta.db_table,
         order=DemandOrderLine._meta.get_field("order").related_model._meta.db_table,
-        item_filter="AND dl.item_id = ANY(%s)" if item_ids is not None else "",
+        item_filter=item_filter,
     )
-    params = [plant_id, DemandOrderLine.Status.OPEN, high]
-    if item_ids is not None:
-        params.append(list(item_ids))
+    params = [plant_id, DemandOrderLine.Status.OPEN, high, *item_params]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return cursor.fetchall()
