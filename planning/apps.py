@@ -8,5 +8,5 @@ class PlanningConfig(AppConfig):
         # Registers the inbound handlers, the accuracy task, the net-change subscribers and
         # the exception detectors with their sweep task.
         from planning import accuracy, inbound, subscribers  # noqa: F401
+        from planning.exceptions import partners, tasks  # noqa: F401
         from planning.exceptions import subscribers as detectors  # noqa: F401
-        from planning.exceptions import tasks  # noqa: F401

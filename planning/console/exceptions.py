@@ -245,6 +245,7 @@ WHY = {
     Kind.ACK_OVERDUE: "An unanswered line is an unconfirmed receipt: the plan counts on supply nobody has promised.",
     Kind.DEAD_INBOUND: "What this message says has not reached Weft: the plan and the documents it touches are out of date until it is applied.",
     Kind.DEAD_OUTBOUND: "The partner has not heard about this change: it may act on an old order or plan.",
+    Kind.PARTNER_UNREACHABLE: "Messages to and from this system wait until it answers: the plan and the documents it feeds go stale meanwhile. Nothing is lost; the connector probes it and resumes by itself.",
     Kind.INVENTORY_MISMATCH: "Planning nets against Weft's on-hand; if the other count is right, shortages or excess are computed from the wrong stock.",
 }
 

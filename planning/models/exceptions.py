@@ -36,6 +36,7 @@ class PlanningException(models.Model):
         DEAD_INBOUND = "dead_inbound", "Dead inbound message"
         DEAD_OUTBOUND = "dead_outbound", "Dead outbound message"
         INVENTORY_MISMATCH = "inventory_mismatch", "Inventory mismatch"
+        PARTNER_UNREACHABLE = "partner_unreachable", "Partner system unreachable"
 
     class Severity(models.IntegerChoices):
         LOW = 1, "low"

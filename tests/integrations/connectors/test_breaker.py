@@ -77,3 +77,29 @@ def test_client_errors_and_429_do_not_count_towards_the_circuit(make_connector, 
 
     assert run.status == SyncRun.Status.SUCCEEDED
     assert PartnerApi.objects.get(pk=connector.api.pk).circuit == PartnerApi.Circuit.CLOSED
+
+
+def test_planners_see_the_outage_as_an_exception_that_closes_when_the_partner_answers(
+    make_connector, standin, django_capture_on_commit_callbacks
+):
+    from planning.models import PlanningException
+
+    connector = make_connector(
+        page_attempts=5, api_options={"failure_threshold": 2, "probe_after_seconds": 1}
+    )
+    standin.outage(500)
+    with django_capture_on_commit_callbacks(execute=True):
+        connector_sync(connector=connector)
+
+    outage = PlanningException.objects.get(kind="partner_unreachable")
+    assert outage.key == "partner_unreachable:ERP-EU" and outage.closed_at is None
+    assert outage.summary.startswith("ERP-EU unreachable since ")
+    assert outage.severity == PlanningException.Severity.CRITICAL
+
+    standin.outage(None)
+    time.sleep(1.1)
+    with django_capture_on_commit_callbacks(execute=True):
+        connector_sync(connector=connector)
+    outage.refresh_from_db()
+    assert outage.closed_at is not None
+    assert outage.close_reason == "auto-closed: ERP-EU answers again"
