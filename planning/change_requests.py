@@ -51,6 +51,8 @@ def automatic_change_requests(run: MrpRun, *, item_ids: Collection[int] | None) 
     if owner_of("purchase_order") != WEFT:
         return []
     automatic = SupplierPlanningSettings.objects.filter(automatic_change_requests=True)
+    if not automatic.exists():
+        return []
     messages = MrpMessage.objects.filter(
         plant=run.plant,
         kind__in=DATE_ADVICE,

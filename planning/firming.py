@@ -17,6 +17,7 @@ from integrations.history import acting_as
 from integrations.outbox import emit
 from integrations.ownership import WEFT, owner_of
 from integrations.roles import is_console_user
+from masterdata.models import SourcingRule, Supplier
 from planning.models import PlannedOrder
 from planning.runs import net_change_request
 from procurement.services import purchase_order_create
@@ -34,8 +35,13 @@ def planned_order_firm(
     acting_user,
     quantity=None,
     due_date: date | None = None,
+    supplier: str | None = None,
 ) -> PlannedOrder:
-    """Firm a planned order, optionally with the planner's quantity and due date."""
+    """Firm a planned order, optionally with the planner's quantity, due date and supplier.
+
+    A supplier other than MRP's choice moves the requirement to an alternate source: it must
+    hold a sourcing rule valid today for the item at the plant and must not be blocked.
+    """
     if acting_user is None or not is_console_user(acting_user):
         raise OwnershipError("Only a planner or buyer may firm planned orders.", {"field": "user"})
     order = (
@@ -67,6 +73,8 @@ def planned_order_firm(
                 {"field": "due_date", "value": due_date.isoformat()},
             )
         order.due_date = due_date
+    if supplier and order.kind == PlannedOrder.Kind.BUY:
+        order.supplier = _alternate_source(order, supplier)
     order.firmed_at, order.firmed_by = timezone.now(), acting_user
     with acting_as(user=acting_user):
         if order.kind == PlannedOrder.Kind.BUY:
@@ -78,6 +86,22 @@ def planned_order_firm(
         plant=order.plant, item_ids=[order.item_id], reason=f"planned order {order.number} firmed"
     )
     return order
+
+
+def _alternate_source(order: PlannedOrder, code: str) -> Supplier:
+    rule = (
+        SourcingRule.objects.valid_on(timezone.localdate())
+        .filter(item=order.item, plant=order.plant, supplier__code=code)
+        .exclude(supplier__status=Supplier.Status.BLOCKED)
+        .select_related("supplier")
+        .first()
+    )
+    if rule is None:
+        raise ApplicationError(
+            f"{code} is not a valid source of {order.item.code} at {order.plant.code} today.",
+            {"field": "supplier", "value": code},
+        )
+    return rule.supplier
 
 
 def _firm_buy(order: PlannedOrder, acting_user) -> None:

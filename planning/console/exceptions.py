@@ -443,13 +443,16 @@ def _fix(exception: PlanningException, request, action: str) -> str:
             item=exception.item_id,
             plant=exception.plant_id,
         )
-        firmed = planned_order_firm(planned_order=planned, acting_user=user)
+        firmed = planned_order_firm(
+            planned_order=planned, acting_user=user, supplier=request.POST.get("supplier") or None
+        )
         made = (
             f"PO {firmed.po_line.po.number}" if firmed.po_line_id
             else f"work order {firmed.work_order.number}" if firmed.work_order_id
             else "a release to the ERP"
         )  # fmt: skip
-        return f"Planned order {firmed.number} firmed: {made}."
+        source = f" from {firmed.supplier.code}" if firmed.supplier_id else ""
+        return f"Planned order {firmed.number} firmed{source}: {made}."
     if action == "remind":
         line = exception.po_line
         if line is None or line.ack_status != PurchaseOrderLine.AckStatus.AWAITING:

@@ -184,6 +184,13 @@ class PlannedOrder(models.Model):
         ordering = ["plant_id", "item_id", "due_date"]
         indexes = [
             models.Index(fields=["plant", "item", "status"], name="planned_order_item_idx"),
+            # Firmed and released orders are few among hundreds of thousands: the loader finds
+            # them as supply without reading the planned ones.
+            models.Index(
+                fields=["plant", "item"],
+                condition=~Q(status="planned"),
+                name="planned_order_firm_idx",
+            ),
         ]
         constraints = [
             # A constraint, not unique=True: that would add a second, LIKE-pattern index.

@@ -101,6 +101,13 @@ class _Reader:
         self.counts: dict[str, int] = {}
         self.receipts: dict[str, Receipt] = {}
         self._buckets: dict[date, int] = {}
+        self._edges: list[tuple[int, int]] | None = None
+
+    def edges(self) -> list[tuple[int, int]]:
+        """The plant's BOM edges, read once per load."""
+        if self._edges is None:
+            self._edges = bom_edges(self.plant)
+        return self._edges
 
     def _scoped(self, queryset, field_name: str = "item_id"):
         if self.only is None:
@@ -330,7 +337,7 @@ class _Reader:
         """Open work orders whose components are in the set; their released need stays allocated."""
         orders = WorkOrder.objects.open().filter(plant=self.plant)
         if self.only is not None:
-            parents = {p for p, c in bom_edges(self.plant) if c in self.only}
+            parents = {p for p, c in self.edges() if c in self.only}
             orders = orders.filter(item_id__in=parents)
         found = []
         for parent, quantity, completed, scrapped, due, number, lead in orders.values_list(
@@ -349,12 +356,10 @@ class _Reader:
         return found
 
     def _firmed_make_orders(self, known: set[int]) -> list[tuple]:
+        # Firmed or released (not planned), matching the partial index's condition.
         firmed = PlannedOrder.objects.filter(
-            plant=self.plant,
-            kind=PlannedOrder.Kind.MAKE,
-            status__in=[PlannedOrder.Status.FIRMED, PlannedOrder.Status.RELEASED],
-            work_order__isnull=True,
-        )
+            plant=self.plant, kind=PlannedOrder.Kind.MAKE, work_order__isnull=True
+        ).exclude(status=PlannedOrder.Status.PLANNED)
         return [
             (item, quantity, release, ("planned_order", number))
             for item, quantity, release, number in firmed.values_list(
@@ -364,7 +369,7 @@ class _Reader:
 
     def _parent_orders(self, known: set[int]):
         """Net change: component needs of the unplanned parents' stored planned orders."""
-        parents = {p for p, c in bom_edges(self.plant) if c in known and p not in known}
+        parents = {p for p, c in self.edges() if c in known and p not in known}
         if not parents:
             return
         stored = PlannedOrder.objects.filter(
@@ -499,11 +504,8 @@ class _Reader:
         """Firmed planned orders not yet a PO line or work order in Weft (released to the ERP)."""
         firmed = self._scoped(
             PlannedOrder.objects.filter(
-                plant=self.plant,
-                status__in=[PlannedOrder.Status.FIRMED, PlannedOrder.Status.RELEASED],
-                po_line__isnull=True,
-                work_order__isnull=True,
-            )
+                plant=self.plant, po_line__isnull=True, work_order__isnull=True
+            ).exclude(status=PlannedOrder.Status.PLANNED)
         ).values_list("id", "item_id", "number", "kind", "quantity", "due_date")
         for order_id, item, number, kind, quantity, due in firmed:
             if item not in known:

@@ -219,3 +219,25 @@ def test_a_changed_lead_time_replans_the_item_by_net_change():
     assert run.mode == MrpRun.Mode.NET_CHANGE and "item WHEEL changed" in run.trigger
     # The sourcing rule's 14 days still win over the item's own lead time for a bought item.
     assert PlannedOrder.objects.get(item=plant.wheel).release_date == week(3)
+
+
+def test_firming_can_move_the_requirement_to_an_alternate_source_but_not_to_any_supplier():
+    from tests.factories import SourcingRuleFactory, SupplierFactory
+
+    plant = bike_plant(wheel_on_hand="0")
+    spokes = SupplierFactory(code="SPOKES")
+    SourcingRuleFactory(item=plant.wheel, supplier=spokes, plant=plant.plant, priority=2)
+    SupplierFactory(code="NOWHERE")
+    order("SO-1", plant.bike, plant.plant, "10", week(4))
+    mrp_run_full(plant=plant.plant)
+    wheels = PlannedOrder.objects.get(item=plant.wheel)
+    assert wheels.supplier == plant.supplier  # priority 1 wins
+
+    with pytest.raises(ApplicationError) as refused:
+        planned_order_firm(planned_order=wheels, acting_user=PlannerFactory(), supplier="NOWHERE")
+    assert refused.value.extra == {"field": "supplier", "value": "NOWHERE"}
+
+    firmed = planned_order_firm(
+        planned_order=wheels, acting_user=PlannerFactory(username="mia"), supplier="SPOKES"
+    )
+    assert firmed.supplier == spokes and firmed.po_line.po.supplier == spokes
