@@ -55,7 +55,7 @@ def late_wheels():
     for proposal in answer.proposed:
         services.proposal_accept(proposal=proposal, acting_user=planner)
     mrp_run_full(plant=plant.plant)
-    return plant, po, planner
+    return po
 
 
 def sign_in(page: Page, base: str, username: str, next_path: str) -> None:
@@ -69,7 +69,7 @@ def sign_in(page: Page, base: str, username: str, next_path: str) -> None:
 def test_planner_expedites_a_late_confirmation_and_the_suppliers_answer_closes_it(
     page: Page, browser, live_server, late_wheels
 ):
-    plant, po, planner = late_wheels
+    po = late_wheels
     late = PlanningException.objects.get(kind="late_confirmation")
     assert late.closed_at is None
 
