@@ -22,13 +22,7 @@ from planning.mrp import plan
 from planning.mrp.loader import LoadedPlant, load
 from planning.mrp.tables import NONE, ON_HAND, SCHEDULED_RECEIPT
 
-END_KINDS = ("demand_order", "forecast", "work_order")
 MAX_LEVELS = 30
-SUPPLY_OF_RECEIPT = {
-    "purchase_order": "purchase_order",
-    "work_order": "work_order",
-    "planned_order": "planned_order",
-}
 
 
 @dataclass(frozen=True)
@@ -104,7 +98,8 @@ def _pegs(loaded: LoadedPlant, result, numbers):
             supply_kind, supply_ref = "on_hand", ""
         elif kind == SCHEDULED_RECEIPT:
             receipt = loaded.receipts[net.receipt_id(item, ref)]
-            supply_kind, supply_ref = SUPPLY_OF_RECEIPT[receipt.kind], receipt.number
+            # A receipt's kind is already a supply kind: purchase_order, work_order, planned_order.
+            supply_kind, supply_ref = receipt.kind, receipt.number
         else:
             supply_kind = "planned_order"
             supply_ref = numbers.get((ids[item], loaded.bucket_date(ref)), "")
