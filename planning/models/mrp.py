@@ -23,6 +23,19 @@ from procurement.models import PurchaseOrderLine
 QUANTITY = {"max_digits": 18, "decimal_places": 6}
 
 
+def plan_reference(to, on_delete, *, null=False, blank=False, related_name="+", index=False):
+    """A reference from a plan row: no database constraint, and an index only where asked."""
+    return models.ForeignKey(
+        to,
+        on_delete=on_delete,
+        null=null,
+        blank=blank,
+        related_name=related_name,
+        db_index=index,
+        db_constraint=False,
+    )
+
+
 class PlantPlanningSettings(models.Model):
     """How a plant plans: horizon and the forecast consumption window."""
 
@@ -120,38 +133,15 @@ class PlannedOrder(models.Model):
         RELEASED = "released"
 
     number = models.CharField(max_length=40)
-    run = models.ForeignKey(
-        MrpRun,
-        null=True,
-        on_delete=models.SET_NULL,
-        related_name="+",
-        db_index=False,
-        db_constraint=False,
-    )
-    plant = models.ForeignKey(
-        Plant, on_delete=models.PROTECT, related_name="+", db_index=False, db_constraint=False
-    )
-    item = models.ForeignKey(
-        Item,
-        on_delete=models.PROTECT,
-        db_constraint=False,
-        db_index=False,
-        related_name="planned_orders",
-    )
+    run = plan_reference(MrpRun, models.SET_NULL, null=True)
+    plant = plan_reference(Plant, models.PROTECT)
+    item = plan_reference(Item, models.PROTECT, related_name="planned_orders")
     kind = models.CharField(max_length=4, choices=Kind.choices)
     quantity = models.DecimalField(**QUANTITY)
     release_date = models.DateField()
     due_date = models.DateField()
     past_due = models.BooleanField(default=False, help_text="Released late: expedite it.")
-    supplier = models.ForeignKey(
-        Supplier,
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-        related_name="+",
-        db_index=False,
-        db_constraint=False,
-    )
+    supplier = plan_reference(Supplier, models.PROTECT, null=True, blank=True)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PLANNED)
     firmed_at = models.DateTimeField(null=True, blank=True)
     firmed_by = models.ForeignKey(
@@ -205,20 +195,9 @@ class PlannedOrder(models.Model):
 class MrpRecord(models.Model):
     """The time-phased record of one item at one plant: one list per row, one value per bucket."""
 
-    plant = models.ForeignKey(
-        Plant, on_delete=models.CASCADE, related_name="+", db_index=False, db_constraint=False
-    )
-    item = models.ForeignKey(
-        Item, on_delete=models.CASCADE, related_name="+", db_index=False, db_constraint=False
-    )
-    run = models.ForeignKey(
-        MrpRun,
-        null=True,
-        on_delete=models.SET_NULL,
-        related_name="+",
-        db_index=False,
-        db_constraint=False,
-    )
+    plant = plan_reference(Plant, models.CASCADE)
+    item = plan_reference(Item, models.CASCADE)
+    run = plan_reference(MrpRun, models.SET_NULL, null=True)
     first_bucket = models.DateField(help_text="Monday of the first weekly bucket.")
     bucket_count = models.PositiveIntegerField()
     today_bucket = models.PositiveIntegerField(default=0)
@@ -259,51 +238,17 @@ class MrpMessage(models.Model):
         EXPEDITE = "expedite"
         LATE_CONFIRMATION = "late_confirmation"
 
-    plant = models.ForeignKey(
-        Plant, on_delete=models.CASCADE, related_name="+", db_index=False, db_constraint=False
-    )
-    item = models.ForeignKey(
-        Item, on_delete=models.CASCADE, related_name="+", db_index=False, db_constraint=False
-    )
-    run = models.ForeignKey(
-        MrpRun,
-        null=True,
-        on_delete=models.SET_NULL,
-        related_name="+",
-        db_index=False,
-        db_constraint=False,
-    )
+    plant = plan_reference(Plant, models.CASCADE)
+    item = plan_reference(Item, models.CASCADE)
+    run = plan_reference(MrpRun, models.SET_NULL, null=True)
     kind = models.CharField(max_length=20, choices=Kind.choices)
     date = models.DateField(help_text="Where the condition starts (the order's date, the need).")
     to_date = models.DateField(null=True, blank=True, help_text="Where to move the order.")
     quantity = models.DecimalField(**QUANTITY)
     reason = models.CharField(max_length=300)
-    po_line = models.ForeignKey(
-        PurchaseOrderLine,
-        null=True,
-        blank=True,
-        on_delete=models.CASCADE,
-        db_constraint=False,
-        related_name="+",
-    )
-    work_order = models.ForeignKey(
-        WorkOrder,
-        null=True,
-        blank=True,
-        on_delete=models.CASCADE,
-        related_name="+",
-        db_index=False,
-        db_constraint=False,
-    )
-    planned_order = models.ForeignKey(
-        PlannedOrder,
-        null=True,
-        blank=True,
-        on_delete=models.CASCADE,
-        related_name="+",
-        db_index=False,
-        db_constraint=False,
-    )
+    po_line = plan_reference(PurchaseOrderLine, models.CASCADE, null=True, blank=True, index=True)
+    work_order = plan_reference(WorkOrder, models.CASCADE, null=True, blank=True)
+    planned_order = plan_reference(PlannedOrder, models.CASCADE, null=True, blank=True)
 
     class Meta:
         ordering = ["plant_id", "item_id", "date"]

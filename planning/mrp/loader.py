@@ -313,24 +313,27 @@ class _Reader:
     def _allocations(self, known: set[int]):
         """Components still to be issued to open work orders and firmed make orders."""
         orders = self._open_work_orders(parents_of=known) + self._firmed_make_orders(known)
+        yield from self._component_needs(orders, known)
+
+    def _component_needs(self, orders: list[tuple], known: set[int]):
+        """(component, demand) for each (parent, quantity, release date, source) order: the BOM
+        lines in effect at release, in the component's base unit, with scrap."""
         if not orders:
             return
-        rows = self._bom_rows({order[0] for order in orders})
+        rows = [row for row in self._bom_rows({order[0] for order in orders}) if row[1] in known]
         converter = self._converter(rows)
         by_parent = defaultdict(list)
         for row in rows:
             by_parent[row[0]].append(row)
-        for parent, open_quantity, release, source in orders:
+        for parent, ordered, release, source in orders:
             for _, component, code, base, quantity, uom, scrap, starts, ends in by_parent[parent]:
-                if component not in known:
-                    continue
                 if (starts and starts > release) or (ends and ends <= release):
                     continue
                 if uom != base:
                     quantity = converter.convert(
                         quantity, item_id=component, item_code=code, from_uom=uom, to_uom=base
                     )
-                need = open_quantity * quantity * (1 + scrap / 100)
+                need = ordered * quantity * (1 + scrap / 100)
                 yield component, (self.bucket(release), float(need), source)
 
     def _open_work_orders(self, parents_of: set[int]) -> list[tuple]:
@@ -376,23 +379,7 @@ class _Reader:
             plant=self.plant, item_id__in=parents, status=PlannedOrder.Status.PLANNED
         ).values_list("item_id", "quantity", "release_date", "number")
         orders = [(i, q, r, ("planned_order", n)) for i, q, r, n in stored]
-        saved, self.only = self.only, None
-        rows = [row for row in self._bom_rows(parents) if row[1] in known]
-        self.only = saved
-        converter = self._converter(rows)
-        by_parent = defaultdict(list)
-        for row in rows:
-            by_parent[row[0]].append(row)
-        for parent, quantity_ordered, release, source in orders:
-            for _, component, code, base, quantity, uom, scrap, starts, ends in by_parent[parent]:
-                if (starts and starts > release) or (ends and ends <= release):
-                    continue
-                if uom != base:
-                    quantity = converter.convert(
-                        quantity, item_id=component, item_code=code, from_uom=uom, to_uom=base
-                    )
-                need = quantity_ordered * quantity * (1 + scrap / 100)
-                yield component, (self.bucket(release), float(need), source)
+        yield from self._component_needs(orders, known)
 
     def _open_orders(self, known: set[int]) -> dict[int, list[records.ScheduledReceipt]]:
         receipts: dict[int, list[records.ScheduledReceipt]] = defaultdict(list)
