@@ -23,6 +23,7 @@ from typing import Literal
 
 from django.db import connection
 
+from integrations.bulk import ids_in
 from planning.models import (
     DemandOrderLine,
     ForecastLine,
@@ -273,15 +274,11 @@ ORDER BY dl.item_id, dl.due_date, ref
 
 
 def _item_filter(column: str, item_ids) -> tuple[str, list]:
-    """`AND column IN the items`: one array parameter on PostgreSQL, a list elsewhere (SQLite)."""
+    """`AND column IN the items`, or nothing when every item is wanted."""
     if item_ids is None:
         return "", []
-    ids = list(item_ids)
-    if connection.vendor == "postgresql":
-        return f"AND {column} = ANY(%s)", [ids]
-    if not ids:
-        return "AND 1 = 0", []
-    return f"AND {column} IN ({', '.join(['%s'] * len(ids))})", ids
+    sql, params = ids_in(column, item_ids)
+    return f"AND {sql}", params
 
 
 def _forecast_rows(plant_id, item_ids, low: date, high: date) -> list[BucketRow]:

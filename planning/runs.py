@@ -188,7 +188,7 @@ def _execute(
         scope = None if changed is None else affected_items(run.plant, changed)
         _phase(run, "load", 0, 3, progress)
         mark = time.perf_counter()
-        loaded = load(run.plant, today=today, item_ids=scope)
+        loaded = load(run.plant, today=today, item_ids=scope, parent_demand="totals")
         timings["load_ms"] = _ms(mark)
         _phase(run, "plan", 1, 3, progress)
         mark = time.perf_counter()

@@ -1,7 +1,8 @@
 """MRP runs and the plan they leave: planned orders, records and action messages.
 
-The plan of an item at a plant is replaced whole whenever a run plans that item; firmed
-planned orders are the planner's and survive replanning.
+The plan of an item at a plant is replaced whenever a run plans that item (a net change keeps
+the planned orders and records its new plan repeats); firmed planned orders are the planner's
+and survive replanning.
 
 The plan's rows are derived, written in bulk by the writer from ids it has just read, and
 hundreds of thousands at a time: their references carry no database constraint (PostgreSQL
@@ -173,7 +174,10 @@ class PlannedOrder(models.Model):
     class Meta:
         ordering = ["plant_id", "item_id", "due_date"]
         indexes = [
-            models.Index(fields=["plant", "item", "status"], name="planned_order_item_idx"),
+            # A net change replaces an item's orders week by week: (item, due date) finds each.
+            models.Index(
+                fields=["plant", "item", "status", "due_date"], name="planned_order_item_due_idx"
+            ),
             # Firmed and released orders are few among hundreds of thousands: the loader finds
             # them as supply without reading the planned ones.
             models.Index(
@@ -206,6 +210,11 @@ class MrpRecord(models.Model):
     values = models.BinaryField(
         help_text="float64 rows × buckets: gross, receipts, projected, net, planned receipts, releases."
     )
+    # What the item's planned orders were made with, beside their quantities in `values`: a net
+    # change keeps the orders of a week whose planned receipt and these are unchanged.
+    make = models.BooleanField(default=False, help_text="Planned orders are made, not bought.")
+    supplier = plan_reference(Supplier, models.SET_NULL, null=True, blank=True)
+    lead_time_buckets = models.PositiveIntegerField(default=0)
     planned_at = models.DateTimeField(auto_now=True)
 
     class Meta:

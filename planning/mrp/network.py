@@ -302,17 +302,3 @@ def previous_rows(before: Network, now: Network) -> np.ndarray | None:
     if before.item_ids == now.item_ids:
         return None
     return np.array([now.index[item_id] for item_id in before.item_ids], dtype=np.int64)
-
-
-def descendants_of(seeds: set[ItemId], edges: list[tuple[ItemId, ItemId]]) -> set[ItemId]:
-    """The seed items and everything below them, from (parent, component) pairs."""
-    children: dict[ItemId, list[ItemId]] = {}
-    for parent, component in edges:
-        children.setdefault(parent, []).append(component)
-    reached = set(seeds)
-    frontier = list(seeds)
-    while frontier:
-        fresh = [c for item in frontier for c in children.get(item, ()) if c not in reached]
-        reached.update(fresh)
-        frontier = fresh
-    return reached

@@ -7,7 +7,7 @@ import math
 from dataclasses import dataclass
 from datetime import date, timedelta
 from fractions import Fraction
-from typing import Literal
+from typing import Literal, NamedTuple
 
 import numpy as np
 
@@ -129,9 +129,12 @@ class BomLine:
         return starts and (self.effective_to_bucket is None or bucket < self.effective_to_bucket)
 
 
-@dataclass(frozen=True, slots=True)
-class Demand:
-    """Independent demand in a bucket, named by what it came from for pegging."""
+class Demand(NamedTuple):
+    """Independent demand in a bucket, named by what it came from for pegging.
+
+    A named tuple, not a dataclass: a net change builds ten thousand of them (the parents' plan
+    summed per component and week), and a frozen dataclass costs several times more to make.
+    """
 
     bucket: int
     quantity: float

@@ -1,12 +1,23 @@
 """Store a plan: planned orders, records and action messages of the items a run planned.
 
-The plan of those items is replaced whole, in the caller's transaction, with COPY on PostgreSQL;
-firmed and released planned orders are the planner's and stay. Pegs are not stored: they are
-derived from the stored plan when asked for (planning/pegging.py).
+Written in the caller's transaction, with COPY on PostgreSQL; firmed and released planned orders
+are the planner's and stay.
+
+A full run replaces every row, then refreshes the tables' statistics: it has just rewritten most
+of them, and the next net change's queries are planned on them.
+
+A net change compares its plan with the stored records (the previous plan of the same items):
+an item whose planned receipts, lead time, make-or-buy and supplier are unchanged keeps the
+planned orders of every week whose planned receipt is unchanged, numbers and all, and only the
+weeks that differ are replaced; a record that is unchanged is kept. A changed forecast alters
+a few hundred of the thousands of orders below it, and the planner (or the ERP) looking at an
+unchanged order keeps its number. Pegs are not stored: they are derived from the stored plan
+when asked for (planning/pegging.py).
 """
 
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -14,7 +25,7 @@ import numpy as np
 from django.db import connection
 from django.utils import timezone
 
-from integrations.bulk import copy_columns, copy_rows
+from integrations.bulk import copy_columns, copy_rows, ids_in
 from planning.models import MrpMessage, MrpRecord, MrpRun, PlannedOrder
 from planning.mrp.loader import LoadedPlant
 from planning.mrp.result import MATRICES, PlanResult
@@ -28,6 +39,10 @@ from planning.mrp.tables import (
     SHORTAGE,
 )
 
+PLANNED_RECEIPTS = MATRICES.index("planned_receipts")
+# Values are stored with six decimals: closer than half the last one is the same value.
+TOLERANCE = 5e-7
+
 
 @dataclass(frozen=True)
 class Written:
@@ -36,14 +51,31 @@ class Written:
     exceptions: int
 
 
+@dataclass(frozen=True)
+class Changes:
+    """What a net change alters against the stored plan, by item row (and bucket)."""
+
+    records: np.ndarray  # the item's record is rewritten
+    whole: np.ndarray  # every planned order of the item is replaced
+    weeks: np.ndarray  # items × buckets: the planned order due that week is replaced
+
+
 def write_plan(run: MrpRun, loaded: LoadedPlant, result: PlanResult, *, full: bool) -> Written:
-    """Replace the stored plan of every item the run planned; returns what was written."""
+    """Store the plan of every item the run planned; returns what the plan holds."""
     writer = _Writer(run, loaded, result)
-    writer.clear(full=full)
-    numbers = writer.planned_orders()
-    exceptions = writer.messages(numbers)
-    writer.records()
-    return Written(len(loaded.item_ids), len(numbers), exceptions)
+    changes = None if full else writer.changes()
+    writer.clear(changes)
+    orders = writer.planned_orders(changes)
+    exceptions = writer.messages()
+    writer.records(changes)
+    if full and connection.vendor == "postgresql":
+        quote = connection.ops.quote_name
+        with connection.cursor() as cursor:
+            tables = (
+                quote(model._meta.db_table) for model in (PlannedOrder, MrpRecord, MrpMessage)
+            )
+            cursor.execute(f"ANALYZE {', '.join(tables)}")
+    return Written(len(loaded.item_ids), orders, exceptions)
 
 
 class _Writer:
@@ -53,79 +85,163 @@ class _Writer:
         self.plant_id = loaded.plant.pk
         self.start = loaded.start
         self.item_ids = self.network.item_ids
+        self.days = [self.day(b) for b in range(self.network.bucket_count)]
+        stacked = np.stack([getattr(result, name) for name in MATRICES], axis=1)
+        self.values = np.ascontiguousarray(np.round(stacked, 6), dtype="<f8")
 
     def day(self, bucket: int) -> date:
         return self.start + timedelta(weeks=int(bucket))
 
-    def clear(self, *, full: bool) -> None:
-        """Delete the items' stored plan in plain SQL: the ORM's delete would load every row."""
-        where, params = "plant_id = %s", [self.plant_id]
-        if full:
-            pass
-        elif connection.vendor == "postgresql":
-            where, params = f"{where} AND item_id = ANY(%s)", [*params, list(self.item_ids)]
-        else:
-            where += f" AND item_id IN ({', '.join(['%s'] * len(self.item_ids))})"
-            params += list(self.item_ids)
-        with connection.cursor() as cursor:
-            for model, extra in (
-                (MrpMessage, ""),
-                (MrpRecord, ""),
-                (PlannedOrder, " AND status = 'planned'"),
-            ):
-                cursor.execute(f'DELETE FROM "{model._meta.db_table}" WHERE {where}{extra}', params)
+    def supplier(self, row: int) -> int | None:
+        return None if self.network.is_make[row] else self.network.supplier_ids[row]
 
-    def planned_orders(self) -> dict[tuple[int, int], str]:
-        """Insert the planned orders, column by column; (item row, due bucket) → number."""
+    def changes(self) -> Changes:
+        """Compare the new plan with the items' stored records."""
+        net = self.network
+        count, buckets = len(self.item_ids), net.bucket_count
+        records, whole = np.ones(count, bool), np.ones(count, bool)
+        weeks = np.ones((count, buckets), bool)
+        items, params = ids_in("item_id", self.item_ids)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT item_id, first_bucket, bucket_count, today_bucket, safety_stock, on_hand, "
+                f'make, supplier_id, lead_time_buckets, "values" FROM "{MrpRecord._meta.db_table}" '
+                f"WHERE plant_id = %s AND {items}",
+                [self.plant_id, *params],
+            )
+            stored = cursor.fetchall()
+        for item_id, first, length, today, safety, on_hand, make, supplier, lead, values in stored:
+            row = net.index.get(item_id)
+            same_horizon = str(first) == self.start.isoformat() and length == buckets
+            if row is None or not same_horizon or today != net.today:
+                continue
+            old = np.frombuffer(bytes(values), dtype="<f8").reshape(len(MATRICES), buckets)
+            differs = np.abs(old - self.values[row]) > TOLERANCE
+            same_terms = (
+                bool(make) == bool(net.is_make[row])
+                and supplier == self.supplier(row)
+                and lead == int(net.lead_time[row])
+            )
+            if same_terms:
+                whole[row] = False
+                weeks[row] = differs[PLANNED_RECEIPTS]
+            records[row] = (
+                not same_terms
+                or differs.any()
+                or abs(float(safety) - float(net.safety_stock[row])) > TOLERANCE
+                or abs(float(on_hand) - float(net.on_hand[row])) > TOLERANCE
+            )
+        return Changes(records, whole, weeks)
+
+    def clear(self, changes: Changes | None) -> None:
+        """Delete what is to be rewritten, in plain SQL (the ORM's delete would load every row):
+        all of the items' messages, and their records and planned orders that changed."""
+        plant = "plant_id = %s"
+        planned = f"{plant} AND status = %s"
+        planned_params = [self.plant_id, PlannedOrder.Status.PLANNED]
+        scope, scope_params = ids_in("item_id", self.item_ids)
+        with connection.cursor() as cursor:
+
+            def delete(model, where: str, params: list) -> None:
+                cursor.execute(f'DELETE FROM "{model._meta.db_table}" WHERE {where}', params)
+
+            if changes is None:
+                delete(MrpMessage, plant, [self.plant_id])
+                delete(MrpRecord, plant, [self.plant_id])
+                delete(PlannedOrder, planned, planned_params)
+                return
+            delete(MrpMessage, f"{plant} AND {scope}", [self.plant_id, *scope_params])
+            ids = np.array(self.item_ids, dtype=np.int64)
+            items, params = ids_in("item_id", ids[changes.records].tolist())
+            delete(MrpRecord, f"{plant} AND {items}", [self.plant_id, *params])
+            items, params = ids_in("item_id", ids[changes.whole].tolist())
+            delete(PlannedOrder, f"{planned} AND {items}", [*planned_params, *params])
+            rows, buckets = np.nonzero(changes.weeks & ~changes.whole[:, None])
+            if rows.size == 0:
+                return
+            if connection.vendor == "postgresql":
+                delete(
+                    PlannedOrder,
+                    f"{planned} AND (item_id, due_date) IN "
+                    "(SELECT * FROM unnest(%s::bigint[], %s::date[]))",
+                    [*planned_params, ids[rows].tolist(), [self.days[b] for b in buckets]],
+                )
+                return
+            due: dict[int, list[date]] = defaultdict(list)
+            for row, bucket in zip(rows.tolist(), buckets.tolist(), strict=True):
+                due[self.item_ids[row]].append(self.days[bucket])
+            for item_id, days in due.items():
+                marks = ", ".join(["%s"] * len(days))
+                delete(
+                    PlannedOrder,
+                    f"{planned} AND item_id = %s AND due_date IN ({marks})",
+                    [*planned_params, item_id, *days],
+                )
+
+    def planned_orders(self, changes: Changes | None) -> int:
+        """Insert the new or changed planned orders, column by column; returns how many the
+        plan holds."""
         table, net = self.result.order_table, self.network
         count = table.item.size
-        if count == 0:
-            return {}
-        numbers = [f"PL{self.run.pk}-{seq}" for seq in range(1, count + 1)]
-        days = np.array([self.day(b).isoformat() for b in range(net.bucket_count)])
-        make = net.is_make[table.item]
-        item_ids = np.array(self.item_ids)[table.item]
-        suppliers = [
-            None if m else net.supplier_ids[i]
-            for m, i in zip(make.tolist(), table.item.tolist(), strict=True)
-        ]
+        if changes is None:
+            fresh = np.arange(count)
+        else:
+            replaced = changes.whole[table.item] | changes.weeks[table.item, table.due]
+            fresh = np.flatnonzero(replaced)
+        if fresh.size == 0:
+            return count
+        item, due, release = table.item[fresh], table.due[fresh], table.release[fresh]
+        days = np.array([day.isoformat() for day in self.days])
+        make = net.is_make[item]
         copy_columns(
             PlannedOrder,
             {
-                "number": numbers,
-                "run_id": np.full(count, self.run.pk),
-                "plant_id": np.full(count, self.plant_id),
-                "item_id": item_ids,
+                "number": [f"PL{self.run.pk}-{seq}" for seq in range(1, fresh.size + 1)],
+                "run_id": np.full(fresh.size, self.run.pk),
+                "plant_id": np.full(fresh.size, self.plant_id),
+                "item_id": np.array(self.item_ids, dtype=np.int64)[item],
                 "kind": np.where(make, PlannedOrder.Kind.MAKE, PlannedOrder.Kind.BUY),
-                "quantity": np.round(table.quantity, 6),
-                "release_date": days[table.release],
-                "due_date": days[table.due],
-                "past_due": table.planned_release < net.today,
-                "supplier_id": suppliers,
-                "status": np.full(count, PlannedOrder.Status.PLANNED),
-                "external_number": np.full(count, ""),
+                "quantity": np.round(table.quantity[fresh], 6),
+                "release_date": days[release],
+                "due_date": days[due],
+                "past_due": table.planned_release[fresh] < net.today,
+                "supplier_id": [self.supplier(row) for row in item.tolist()],
+                "status": np.full(fresh.size, PlannedOrder.Status.PLANNED),
+                "external_number": np.full(fresh.size, ""),
             },
         )
-        return dict(
-            zip(zip(table.item.tolist(), table.due.tolist(), strict=True), numbers, strict=True)
-        )
+        return count
+
+    def _orders_due(self, wanted: set[tuple[int, int]]) -> dict[tuple[int, int], tuple[str, int]]:
+        """(number, id) of the stored planned orders due in these (item row, bucket) weeks."""
+        if not wanted:
+            return {}
+        found = PlannedOrder.objects.filter(
+            plant_id=self.plant_id,
+            status=PlannedOrder.Status.PLANNED,
+            item_id__in_ids={self.item_ids[row] for row, _ in wanted},
+            due_date__in={self.days[bucket] for _, bucket in wanted},
+        ).values_list("item_id", "due_date", "number", "id")
+        index, start = self.network.index, self.start
+        return {
+            (index[item], (due - start).days // 7): (number, pk)
+            for item, due, number, pk in found
+            if (index[item], (due - start).days // 7) in wanted
+        }
 
     def _receipt(self, item: int, ordinal: int):
         return self.loaded.receipts[self.network.receipt_id(item, ordinal)]
 
-    def messages(self, numbers) -> int:
+    def messages(self) -> int:
         table = self.result.exception_table
-        expedited = [
-            numbers[(item, bucket)]
-            for kind, item, bucket in zip(
-                table.kind.tolist(), table.item.tolist(), table.bucket.tolist(), strict=True
-            )
-            if kind == EXPEDITE
-        ]
-        ids = dict(
-            PlannedOrder.objects.filter(run=self.run, number__in=expedited).values_list(
-                "number", "id"
-            )
+        orders = self._orders_due(
+            {
+                (item, bucket)
+                for kind, item, bucket in zip(
+                    table.kind.tolist(), table.item.tolist(), table.bucket.tolist(), strict=True
+                )
+                if kind == EXPEDITE
+            }
         )
         rows = []
         for kind, item, bucket, to_bucket, quantity, receipt, detail in zip(
@@ -139,7 +255,9 @@ class _Writer:
             strict=True,
         ):
             order = None if receipt == NONE else self._receipt(item, receipt)
-            planned = numbers[(item, bucket)] if kind == EXPEDITE else None
+            planned_number, planned_id = (
+                orders.get((item, bucket), (None, None)) if kind == EXPEDITE else (None, None)
+            )
             rows.append(
                 (
                     self.plant_id,
@@ -149,11 +267,11 @@ class _Writer:
                     self.day(bucket),
                     None if to_bucket == NONE else self.day(to_bucket),
                     round(quantity, 6),
-                    self._reason(kind, bucket, to_bucket, quantity, detail, order, planned),
+                    self._reason(kind, bucket, to_bucket, quantity, detail, order, planned_number),
                     order.object_id if order and order.kind == "purchase_order" else None,
                     order.object_id if order and order.kind == "work_order" else None,
                     (order.object_id if order and order.kind == "planned_order" else None)
-                    or ids.get(planned),
+                    or planned_id,
                 )
             )
         return copy_rows(
@@ -202,28 +320,29 @@ class _Writer:
             f"{self.day(detail).isoformat()} and its need the week of {to}."
         )
 
-    def records(self) -> int:
-        """One record per item: the six rows as float64 bytes, bucket after bucket."""
-        net, result = self.network, self.result
-        stacked = np.stack([getattr(result, name) for name in MATRICES], axis=1)
-        values = np.ascontiguousarray(np.round(stacked, 6), dtype="<f8")
-        count = len(self.item_ids)
-        return (
-            copy_columns(
-                MrpRecord,
-                {
-                    "plant_id": np.full(count, self.plant_id),
-                    "item_id": np.array(self.item_ids),
-                    "run_id": np.full(count, self.run.pk),
-                    "first_bucket": np.full(count, self.start.isoformat()),
-                    "bucket_count": np.full(count, net.bucket_count),
-                    "today_bucket": np.full(count, net.today),
-                    "safety_stock": net.safety_stock,
-                    "on_hand": net.on_hand,
-                    "values": [values[row].tobytes() for row in range(count)],
-                    "planned_at": [timezone.now().isoformat()] * count,
-                },
-            )
-            if count
-            else 0
+    def records(self, changes: Changes | None) -> int:
+        """One record per item whose record changed: the six rows as float64 bytes, bucket after
+        bucket, and the terms its planned orders were made with."""
+        net = self.network
+        rows = np.arange(len(self.item_ids)) if changes is None else np.flatnonzero(changes.records)
+        count = rows.size
+        if count == 0:
+            return 0
+        return copy_columns(
+            MrpRecord,
+            {
+                "plant_id": np.full(count, self.plant_id),
+                "item_id": np.array(self.item_ids, dtype=np.int64)[rows],
+                "run_id": np.full(count, self.run.pk),
+                "first_bucket": np.full(count, self.start.isoformat()),
+                "bucket_count": np.full(count, net.bucket_count),
+                "today_bucket": np.full(count, net.today),
+                "safety_stock": net.safety_stock[rows],
+                "on_hand": net.on_hand[rows],
+                "values": [self.values[row].tobytes() for row in rows.tolist()],
+                "make": net.is_make[rows],
+                "supplier_id": [self.supplier(row) for row in rows.tolist()],
+                "lead_time_buckets": net.lead_time[rows],
+                "planned_at": [timezone.now().isoformat()] * count,
+            },
         )

@@ -1,5 +1,6 @@
 """MRP end to end on PostgreSQL: load, plan, write, pegging, runs, net change, locks."""
 
+from collections import defaultdict
 from decimal import Decimal
 
 import pytest
@@ -7,8 +8,10 @@ from django.db import connection
 
 from integrations.models import Event
 from planning.models import MrpMessage, MrpRecord, MrpRun, NetChangeRequest, PlannedOrder
+from planning.mrp.loader import load
 from planning.pegging import end_demands
 from planning.runs import LOCK_NAMESPACE, mrp_run_full, net_change_drain, net_change_request
+from tests.factories import SourcingRuleFactory, SupplierFactory
 from tests.planning.mrp_fixtures import bike_plant, order, week
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -125,6 +128,100 @@ def test_net_change_of_a_component_keeps_the_parents_orders_as_its_demand():
         == bike_orders
     )
     assert planned(plant.plant) >= {("WHEEL", "buy", Decimal("15"), week(0), week(2), "RIMS")}
+
+
+def numbered(plant, item) -> dict:
+    return dict(
+        PlannedOrder.objects.filter(plant=plant, item=item, status="planned").values_list(
+            "due_date", "number"
+        )
+    )
+
+
+def test_net_change_keeps_unchanged_orders_and_their_numbers_and_replaces_changed_weeks():
+    plant = bike_plant(wheel_on_hand="0")
+    order("SO-1", plant.bike, plant.plant, "10", week(3))
+    line = order("SO-2", plant.bike, plant.plant, "4", week(6))
+    mrp_run_full(plant=plant.plant)
+    bikes, wheels = numbered(plant.plant, plant.bike), numbered(plant.plant, plant.wheel)
+    records = dict(MrpRecord.objects.values_list("item_id", "run_id"))
+
+    line.quantity = Decimal("6")
+    line.save()
+    net_change_request(plant=plant.plant, item_ids=[plant.bike.pk], reason="SO-2 changed")
+    run = MrpRun.objects.latest("id")
+    after_net_change = planned(plant.plant)
+
+    # The week-6 bike order (released week 5) and the wheels it needs week 5 are new; the
+    # orders for SO-1 keep their numbers.
+    now_bikes, now_wheels = numbered(plant.plant, plant.bike), numbered(plant.plant, plant.wheel)
+    assert now_bikes[week(3)] == bikes[week(3)] and now_wheels[week(2)] == wheels[week(2)]
+    assert now_bikes[week(6)] != bikes[week(6)] and now_bikes[week(6)].startswith(f"PL{run.pk}-")
+    assert now_wheels[week(5)].startswith(f"PL{run.pk}-")
+    assert set(now_bikes) == set(bikes) and set(now_wheels) == set(wheels)
+    assert (
+        dict(MrpRecord.objects.values_list("item_id", "run_id"))
+        == {
+            plant.bike.pk: run.pk,
+            plant.wheel.pk: run.pk,
+        }
+        != records
+    )
+    mrp_run_full(plant=plant.plant)
+    assert after_net_change == planned(plant.plant)
+
+
+def test_a_net_change_that_alters_nothing_keeps_the_whole_plan():
+    plant = bike_plant(wheel_on_hand="0")
+    order("SO-1", plant.bike, plant.plant, "10", week(3))
+    mrp_run_full(plant=plant.plant)
+    before = set(PlannedOrder.objects.values_list("number", "item_id", "quantity", "due_date"))
+    records = dict(MrpRecord.objects.values_list("item_id", "run_id"))
+
+    net_change_request(plant=plant.plant, item_ids=[plant.bike.pk], reason="nothing new")
+
+    assert MrpRun.objects.latest("id").mode == MrpRun.Mode.NET_CHANGE
+    assert set(PlannedOrder.objects.values_list("number", "item_id", "quantity", "due_date")) == (
+        before
+    )
+    assert dict(MrpRecord.objects.values_list("item_id", "run_id")) == records
+
+
+def test_a_new_preferred_supplier_moves_every_planned_order_of_the_item():
+    plant = bike_plant(wheel_on_hand="0")
+    order("SO-1", plant.bike, plant.plant, "10", week(3))
+    mrp_run_full(plant=plant.plant)
+    faster = SupplierFactory(code="SPOKES")
+    SourcingRuleFactory(
+        item=plant.wheel, supplier=faster, plant=plant.plant, lead_time_days=14, priority=0
+    )
+    plant.wheel.sourcing_rules.exclude(supplier=faster).update(priority=9)
+
+    net_change_request(plant=plant.plant, item_ids=[plant.wheel.pk], reason="sourcing changed")
+
+    wheels = PlannedOrder.objects.filter(item=plant.wheel, status="planned")
+    assert set(wheels.values_list("supplier__code", flat=True)) == {"SPOKES"}
+    assert MrpRecord.objects.get(item=plant.wheel).supplier_id == faster.pk
+
+
+def test_parents_stored_orders_summed_in_the_database_are_the_needs_of_each_order():
+    """The net change's parent demand ("totals") equals what pegging reads order by order."""
+    plant = bike_plant(wheel_on_hand="0")
+    for n, (quantity, due) in enumerate((("10", 3), ("7", 4), ("5", 4), ("9", 8))):
+        order(f"SO-{n}", plant.bike, plant.plant, quantity, week(due))
+    mrp_run_full(plant=plant.plant)
+
+    def parent_demand(mode) -> dict:
+        loaded = load(plant.plant, today=week(0), item_ids=[plant.wheel.pk], parent_demand=mode)
+        (wheel,) = loaded.inputs.items
+        summed = defaultdict(float)
+        for demand in wheel.demands:
+            summed[demand.bucket] += demand.quantity
+        return dict(summed)
+
+    by_order = parent_demand("orders")
+    assert by_order == {2: 20.0, 3: 24.0, 7: 18.0}
+    assert parent_demand("totals") == by_order
 
 
 def test_before_the_first_full_run_there_is_no_plan_to_change():
