@@ -8,10 +8,11 @@ place; without JavaScript they redirect back to the list.
 
 from datetime import timedelta
 from itertools import groupby
+from urllib.parse import urlsplit
 
 from django.contrib import messages
 from django.db.models import Min
-from django.http import HttpResponse
+from django.http import HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect
 from django.template.loader import render_to_string
 from django.utils import timezone
@@ -56,6 +57,34 @@ def _groups(lines: list[PurchaseOrderLine], now) -> list[dict]:
     return groups
 
 
+def _tiles(lines, suppliers: int, now) -> dict:
+    awaiting = PurchaseOrderLine.objects.awaiting_ack()
+    return {
+        "past_due": lines.count(),
+        "suppliers": suppliers,
+        "due_today": awaiting.filter(
+            ack_due_at__gt=now, ack_due_at__lte=now + timedelta(days=1)
+        ).count(),
+        "due_week": awaiting.filter(
+            ack_due_at__gt=now, ack_due_at__lte=now + timedelta(days=7)
+        ).count(),
+        "never_reminded": lines.filter(reminders_sent=0).count(),
+    }
+
+
+def _tiles_oob(request, now) -> str:
+    """The tiles for the list the planner is looking at (its filters from HX-Current-URL)."""
+    shown = QueryDict(urlsplit(request.htmx.current_url or "").query)
+    filters = {name: shown[name] for name in ("supplier", "plant") if shown.get(name)}
+    lines = stale_acknowledgement_list(filters=filters, now=now)
+    suppliers = lines.order_by().values("po__supplier").distinct().count()
+    return render_to_string(
+        "console/stale/partials/tiles.html",
+        {"tiles": _tiles(lines, suppliers, now), "oob": True},
+        request=request,
+    )
+
+
 def _line_ids(params) -> list[int]:
     ids = params.getlist("lines")
     for value in ids:
@@ -81,7 +110,7 @@ def _card_or_back(request, supplier: Supplier, line_ids: list[int], noted_po: in
             {"group": group, "now": now, "noted_po": noted_po},
             request=request,
         )
-    return HttpResponse(card + messages_oob(request))
+    return HttpResponse(card + _tiles_oob(request, now) + messages_oob(request))
 
 
 @console_required
@@ -107,18 +136,7 @@ def stale_list(request):
     page, query = paginate(request, ordered, 200)
     page_lines = sorted(page, key=lambda line: (oldest[line.po.supplier_id], line.ack_due_at))
     groups = _groups(page_lines, now)
-    awaiting = PurchaseOrderLine.objects.awaiting_ack()
-    tiles = {
-        "past_due": lines.count(),
-        "suppliers": len(oldest),
-        "due_today": awaiting.filter(
-            ack_due_at__gt=now, ack_due_at__lte=now + timedelta(days=1)
-        ).count(),
-        "due_week": awaiting.filter(
-            ack_due_at__gt=now, ack_due_at__lte=now + timedelta(days=7)
-        ).count(),
-        "never_reminded": lines.filter(reminders_sent=0).count(),
-    }
+    tiles = _tiles(lines, len(oldest), now)
     return console_render(
         request,
         "console/stale/list.html",

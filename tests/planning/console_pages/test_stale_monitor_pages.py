@@ -18,6 +18,12 @@ pytestmark = pytest.mark.django_db
 STALE = "/console/stale/"
 
 
+def tile(html: str, label: str) -> str:
+    """The figure under a tile's label."""
+    figure = html.split(f'<div class="text-secondary">{label}</div>', 1)[1]
+    return figure.split(">", 1)[1].split("<", 1)[0]
+
+
 def overdue(po, hours=5):
     PurchaseOrderLine.objects.filter(po=po).update(
         ack_due_at=timezone.now() - timedelta(hours=hours)
@@ -78,6 +84,8 @@ def test_remind_under_htmx_redraws_the_suppliers_card_with_the_new_count(
     assert "reminded" in html and "Reminder queued to S001 for 2 line(s)." in html
     assert [line.reminders_sent for line in po.lines.order_by("line_number")] == [1, 1]
     assert len(mailoutbox) == 1
+    # The tiles follow, out of band: of 4 past-due lines only Baltic's 2 were never reminded.
+    assert tile(html, "Past due") == "4" and tile(html, "Never reminded") == "2"
     page = planner_client.get(STALE).content.decode()
     remind = "/console/stale/remind/"
     assert (
@@ -117,6 +125,24 @@ def test_call_notes_keep_who_and_when(planner_client, planner, po):
         planner_client.post(f"{STALE}po/{po.pk}/note/", {"note": "  "}), "note", ""
     )
     assert CallNote.objects.count() == 1
+
+
+def test_the_tiles_redrawn_after_a_remind_keep_the_pages_filters(planner_client, po, baltic):
+    overdue(po)
+    overdue(issued_po(baltic))
+    response = planner_client.post(
+        f"{STALE}remind/",
+        {"supplier": "S001"},
+        HTTP_HX_REQUEST="true",
+        HTTP_HX_CURRENT_URL="http://testserver/console/stale/?supplier=S001",
+    )
+    html = response.content.decode()
+    assert 'id="stale-tiles" hx-swap-oob="true"' in html
+    assert (tile(html, "Past due"), tile(html, "Suppliers"), tile(html, "Never reminded")) == (
+        "2",
+        "1",
+        "0",
+    )
 
 
 def test_a_call_note_under_htmx_redraws_the_card_with_the_note_open(planner_client, po):
