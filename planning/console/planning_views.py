@@ -51,6 +51,7 @@ ROW_NAMES = (
     "Planned releases",
 )
 ACTIONS = ("submit", "approve", "reject", "activate")
+DONE = {"submit": "submitted", "approve": "approved", "reject": "rejected", "activate": "activated"}
 MAX_UPLOAD_BYTES = 5 * 1024 * 1024
 
 
@@ -120,7 +121,7 @@ def forecast_detail(request, pk: int):
 @require_POST
 @answering_errors
 def forecast_action(request, pk: int, action: str):
-    version = get_object_or_404(ForecastVersion, pk=pk)
+    version = get_object_or_404(ForecastVersion.objects.select_related("plant"), pk=pk)
     user = request.user
     if action not in ACTIONS:
         raise bad("action", action, f"Unknown action {action!r}.")
@@ -134,7 +135,10 @@ def forecast_action(request, pk: int, action: str):
         )
     else:
         forecast_services.forecast_activate(forecast=version, acting_user=user)
-    messages.success(request, f"Forecast {version} — {action} done.")
+    messages.success(
+        request,
+        f"Forecast {version.plan} {version.version} at {version.plant.code} {DONE[action]}.",
+    )
     if not htmx_partial(request):
         return redirect("console:forecast-detail", pk=version.pk)
     # In place: the next steps, with the status badge and the dates redrawn out of band.

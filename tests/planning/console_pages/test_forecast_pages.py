@@ -102,10 +102,12 @@ def test_the_actions_swap_in_place_under_htmx(planner_client, versions):
         # The next step's button, the status badge and the dates, no page around them.
         assert html.lstrip().startswith('<div id="forecast-actions"') and "<html" not in html
         assert f'hx-post="{LIST}{v1.pk}{next_action}"' in html
-        badge = f'class="badge weft-status-{status.lower()}" hx-swap-oob="true">{status}</span>'
+        badge = (
+            f'class="badge ms-2 weft-status-{status.lower()}" hx-swap-oob="true">{status}</span>'
+        )
         assert badge in html
         assert 'id="forecast-facts" hx-swap-oob="true"' in html
-        assert f"{action} done" in html  # the flash message, out of band
+        assert f"Forecast DP 1 at P100 {status.lower()}." in html  # the flash message, out of band
     response = planner_client.post(f"{LIST}{v1.pk}/activate/", HTTP_HX_REQUEST="true")
     html = response.content.decode()
     assert response.status_code == 200 and ">Active</span>" in html
