@@ -26,6 +26,7 @@ from django.db.models import (
     Case,
     Count,
     DurationField,
+    Exists,
     ExpressionWrapper,
     F,
     Min,
@@ -40,7 +41,7 @@ from django.utils import timezone
 from integrations.models import InboundMessage, OutboundMessage
 from masterdata.models import Supplier
 from planning.models import ForecastVersion, MrpRun, PlanningException
-from procurement.models import PurchaseOrderLine
+from procurement.models import AcknowledgementLine, PurchaseOrderLine
 
 AGE_BANDS = ((1, "under 1 day"), (3, "1–3 days"), (7, "3–7 days"), (30, "7–30 days"))
 
@@ -69,6 +70,14 @@ def ack_cycle_times(*, since: datetime, now: datetime | None = None) -> list[dic
     # One row per line answered in the window: its supplier, its wait and whether it was on time.
     answered_lines = (
         PurchaseOrderLine.objects.filter(sent_at__isnull=False)
+        # Only lines with some answer since the window opened can have their first one in it.
+        .filter(
+            Exists(
+                AcknowledgementLine.objects.filter(
+                    po_line=OuterRef("pk"), acknowledgement__received_at__gte=since
+                )
+            )
+        )
         .annotate(
             answered_at=Min(
                 "answers__acknowledgement__received_at",
