@@ -7,6 +7,8 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 TEST_ENV := DJANGO_SETTINGS_MODULE=config.settings.test
 PYTEST_ARGS ?=
+# Tests run a second time on SQLite, the `make run` default: the console KPIs must be portable.
+SQLITE_TESTS := tests/planning/console_pages/test_kpis.py
 
 .PHONY: run test lint format venv services browser serve bench clean
 
@@ -36,6 +38,7 @@ browser:
 
 test: services browser $(STAMP)
 	$(TEST_ENV) $(PY) -m pytest -n 2 --dist loadgroup $(PYTEST_ARGS)
+	DATABASE_URL=sqlite:///:memory: $(TEST_ENV) $(PY) -m pytest -q -p no:xdist $(SQLITE_TESTS)
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

@@ -1,4 +1,6 @@
-"""Console KPIs, each one SQL statement over the apps' tables (PostgreSQL percentiles).
+"""Console KPIs, portable across PostgreSQL and SQLite: counts and durations in SQL, percentiles
+in Python over the durations the window holds (one number per answered line, planned version or
+closed shortage, never whole rows).
 
 Every function takes the window start `since` (and optionally `now`) and returns plain rows, so
 the page and the tests read the same figures:
@@ -16,65 +18,100 @@ the page and the tests read the same figures:
 - integration_error_rate: per system, inbound rejected+dead and outbound dead over all messages.
 """
 
+from collections import defaultdict
 from datetime import datetime, timedelta
 
-from django.db import connection
+from django.db.models import (
+    BooleanField,
+    Case,
+    Count,
+    DurationField,
+    Exists,
+    ExpressionWrapper,
+    F,
+    Min,
+    OuterRef,
+    Q,
+    Subquery,
+    Value,
+    When,
+)
 from django.utils import timezone
 
-from planning.models import PlanningException
+from integrations.models import InboundMessage, OutboundMessage
+from masterdata.models import Supplier
+from planning.models import ForecastVersion, MrpRun, PlanningException
+from procurement.models import AcknowledgementLine, PurchaseOrderLine
 
 AGE_BANDS = ((1, "under 1 day"), (3, "1–3 days"), (7, "3–7 days"), (30, "7–30 days"))
-
-
-def _rows(sql: str, params: list) -> list[dict]:
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        names = [column.name for column in cursor.description]
-        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
 
 def _round(value, digits: int = 1):
     return None if value is None else round(float(value), digits)
 
 
-ACK_CYCLE_SQL = """
-WITH first_answer AS (
-    SELECT pol.id AS line_id, po.supplier_id, pol.sent_at, pol.ack_due_at,
-           MIN(ack.received_at) AS answered_at
-    FROM procurement_purchaseorderline pol
-    JOIN procurement_purchaseorder po ON po.id = pol.po_id
-    JOIN procurement_acknowledgementline al ON al.po_line_id = pol.id
-    JOIN procurement_acknowledgement ack ON ack.id = al.acknowledgement_id
-    WHERE pol.sent_at IS NOT NULL AND ack.received_at >= pol.sent_at
-    GROUP BY pol.id, po.supplier_id, pol.sent_at, pol.ack_due_at
-)
-SELECT s.code AS supplier, s.name AS name, COUNT(*) AS answered,
-       percentile_cont(0.5) WITHIN GROUP (
-           ORDER BY EXTRACT(EPOCH FROM fa.answered_at - fa.sent_at) / 3600.0) AS median_hours,
-       percentile_cont(0.9) WITHIN GROUP (
-           ORDER BY EXTRACT(EPOCH FROM fa.answered_at - fa.sent_at) / 3600.0) AS p90_hours,
-       COUNT(*) FILTER (WHERE fa.ack_due_at IS NULL OR fa.answered_at <= fa.ack_due_at) AS on_time
-FROM first_answer fa
-JOIN masterdata_supplier s ON s.id = fa.supplier_id
-WHERE fa.answered_at >= %s AND fa.answered_at < %s
-GROUP BY s.code, s.name
-ORDER BY s.code
-"""
+def _hours(duration: timedelta) -> float:
+    return duration.total_seconds() / 3600.0
+
+
+def _percentile(values: list[float], fraction: float):
+    """Linear interpolation between closest ranks, as PostgreSQL's percentile_cont."""
+    if not values:
+        return None
+    values = sorted(values)
+    position = (len(values) - 1) * fraction
+    low = int(position)
+    high = min(low + 1, len(values) - 1)
+    return _round(values[low] + (values[high] - values[low]) * (position - low))
 
 
 def ack_cycle_times(*, since: datetime, now: datetime | None = None) -> list[dict]:
-    rows = _rows(ACK_CYCLE_SQL, [since, now or timezone.now()])
+    now = now or timezone.now()
+    # One row per line answered in the window: its supplier, its wait and whether it was on time.
+    answered_lines = (
+        PurchaseOrderLine.objects.filter(sent_at__isnull=False)
+        # Only lines with some answer since the window opened can have their first one in it.
+        .filter(
+            Exists(
+                AcknowledgementLine.objects.filter(
+                    po_line=OuterRef("pk"), acknowledgement__received_at__gte=since
+                )
+            )
+        )
+        .annotate(
+            answered_at=Min(
+                "answers__acknowledgement__received_at",
+                filter=Q(answers__acknowledgement__received_at__gte=F("sent_at")),
+            )
+        )
+        .filter(answered_at__gte=since, answered_at__lt=now)
+        .annotate(
+            wait=ExpressionWrapper(F("answered_at") - F("sent_at"), output_field=DurationField()),
+            in_time=Case(
+                When(Q(ack_due_at__isnull=True) | Q(ack_due_at__gte=F("answered_at")), then=True),
+                default=Value(False),
+                output_field=BooleanField(),
+            ),
+        )
+        .values_list("po__supplier_id", "wait", "in_time")
+    )
+    waits: dict[int, list[float]] = defaultdict(list)
+    on_time: dict[int, int] = defaultdict(int)
+    for supplier_id, wait, in_time in answered_lines:
+        waits[supplier_id].append(_hours(wait))
+        on_time[supplier_id] += bool(in_time)
+    suppliers = Supplier.objects.filter(pk__in=waits).order_by("code").values("pk", "code", "name")
     return [
         {
-            "supplier": row["supplier"],
-            "name": row["name"],
-            "answered": row["answered"],
-            "median_hours": _round(row["median_hours"]),
-            "p90_hours": _round(row["p90_hours"]),
-            "on_time": row["on_time"],
-            "on_time_rate": _round(100.0 * row["on_time"] / row["answered"]),
+            "supplier": supplier["code"],
+            "name": supplier["name"],
+            "answered": len(waits[supplier["pk"]]),
+            "median_hours": _percentile(waits[supplier["pk"]], 0.5),
+            "p90_hours": _percentile(waits[supplier["pk"]], 0.9),
+            "on_time": on_time[supplier["pk"]],
+            "on_time_rate": _round(100.0 * on_time[supplier["pk"]] / len(waits[supplier["pk"]])),
         }
-        for row in rows
+        for supplier in suppliers
     ]
 
 
@@ -93,39 +130,67 @@ def on_time_confirmation(*, since: datetime, now: datetime | None = None) -> dic
     }
 
 
-FORECAST_TO_PLAN_SQL = """
-SELECT fv.id, fv.plan, fv.version, p.code AS plant, fv.received_at,
-       COALESCE(by_id.id, by_time.id) AS run_id,
-       COALESCE(by_id.finished_at, by_time.finished_at) AS planned_at,
-       CASE WHEN by_id.id IS NOT NULL THEN 'correlation id' ELSE 'time order' END AS matched_by
-FROM planning_forecastversion fv
-JOIN masterdata_plant p ON p.id = fv.plant_id
-LEFT JOIN integrations_inboundmessage im ON fv.message_id <> '' AND im.id::text = fv.message_id
-LEFT JOIN LATERAL (
-    SELECT r.id, r.finished_at FROM planning_mrprun r
-    WHERE im.correlation_id IS NOT NULL AND r.correlation_id = im.correlation_id
-      AND r.status = 'succeeded'
-    ORDER BY r.finished_at LIMIT 1
-) by_id ON TRUE
-LEFT JOIN LATERAL (
-    SELECT r.id, r.finished_at FROM planning_mrprun r
-    WHERE r.plant_id = fv.plant_id AND r.status = 'succeeded' AND r.requested_at >= fv.received_at
-    ORDER BY r.requested_at LIMIT 1
-) by_time ON TRUE
-WHERE fv.received_at >= %s AND fv.received_at < %s
-ORDER BY fv.received_at
-"""
-
-
 def forecast_to_plan(*, since: datetime, now: datetime | None = None) -> dict:
-    rows = _rows(FORECAST_TO_PLAN_SQL, [since, now or timezone.now()])
+    now = now or timezone.now()
+    succeeded = MrpRun.objects.filter(status=MrpRun.Status.SUCCEEDED)
+    first_run_after = succeeded.filter(
+        plant_id=OuterRef("plant_id"), requested_at__gte=OuterRef("received_at")
+    ).order_by("requested_at", "id")
+    rows = list(
+        ForecastVersion.objects.filter(received_at__gte=since, received_at__lt=now)
+        .annotate(
+            plant_code=F("plant__code"),
+            by_time_id=Subquery(first_run_after.values("id")[:1]),
+            by_time_at=Subquery(first_run_after.values("finished_at")[:1]),
+        )
+        .order_by("received_at", "id")
+        .values(
+            "id",
+            "plan",
+            "version",
+            "plant_code",
+            "received_at",
+            "message_id",
+            "by_time_id",
+            "by_time_at",
+        )
+    )
+    # The run a version's inbound message caused, by that message's correlation id.
+    message_ids = {int(row["message_id"]) for row in rows if row["message_id"].isdigit()}
+    correlation = dict(
+        InboundMessage.objects.filter(pk__in=message_ids)
+        .exclude(correlation_id="")
+        .values_list("pk", "correlation_id")
+    )
+    by_correlation: dict[str, tuple[int, datetime]] = {}
+    for run_id, correlation_id, finished_at in (
+        succeeded.filter(correlation_id__in=set(correlation.values()))
+        .order_by("finished_at", "id")
+        .values_list("id", "correlation_id", "finished_at")
+    ):
+        by_correlation.setdefault(correlation_id, (run_id, finished_at))
     versions = []
     for row in rows:
+        message = int(row["message_id"]) if row["message_id"].isdigit() else None
+        by_id = by_correlation.get(correlation.get(message))
+        run_id, planned_at = by_id or (row["by_time_id"], row["by_time_at"])
         minutes = None
-        if row["planned_at"] is not None:
-            minutes = _round((row["planned_at"] - row["received_at"]).total_seconds() / 60.0)
-        versions.append({**row, "minutes": minutes})
-    planned = sorted(v["minutes"] for v in versions if v["minutes"] is not None)
+        if planned_at is not None:
+            minutes = _round((planned_at - row["received_at"]).total_seconds() / 60.0)
+        versions.append(
+            {
+                "id": row["id"],
+                "plan": row["plan"],
+                "version": row["version"],
+                "plant": row["plant_code"],
+                "received_at": row["received_at"],
+                "run_id": run_id,
+                "planned_at": planned_at,
+                "matched_by": "correlation id" if by_id else "time order",
+                "minutes": minutes,
+            }
+        )
+    planned = [v["minutes"] for v in versions if v["minutes"] is not None]
     return {
         "versions": versions,
         "planned": len(planned),
@@ -133,16 +198,6 @@ def forecast_to_plan(*, since: datetime, now: datetime | None = None) -> dict:
         "median_minutes": _percentile(planned, 0.5),
         "p90_minutes": _percentile(planned, 0.9),
     }
-
-
-def _percentile(values: list[float], fraction: float):
-    """Linear interpolation between closest ranks, as PostgreSQL's percentile_cont."""
-    if not values:
-        return None
-    position = (len(values) - 1) * fraction
-    low = int(position)
-    high = min(low + 1, len(values) - 1)
-    return _round(values[low] + (values[high] - values[low]) * (position - low))
 
 
 def open_exceptions(*, now: datetime | None = None) -> dict:
@@ -156,79 +211,92 @@ def open_exceptions(*, now: datetime | None = None) -> dict:
         {"plant": row["plant__code"] or "(none)", "count": row["n"]}
         for row in _group(open_rows, "plant__code")
     ]
-    bands = []
-    lower = 0
+    # Every age band counted in one statement.
+    bands, lower = {}, 0
     for days, label in AGE_BANDS:
-        count = open_rows.filter(
+        bands[label] = Q(
             opened_at__lte=now - timedelta(days=lower), opened_at__gt=now - timedelta(days=days)
-        ).count()
-        bands.append({"band": label, "count": count})
+        )
         lower = days
-    bands.append(
-        {
-            "band": f"over {lower} days",
-            "count": open_rows.filter(opened_at__lte=now - timedelta(days=lower)).count(),
-        }
+    bands[f"over {lower} days"] = Q(opened_at__lte=now - timedelta(days=lower))
+    names = {f"band_{index}": label for index, label in enumerate(bands)}
+    counts = open_rows.aggregate(
+        total=Count("id"),
+        **{name: Count("id", filter=bands[label]) for name, label in names.items()},
     )
-    return {"by_kind": by_kind, "by_plant": by_plant, "by_age": bands, "total": open_rows.count()}
-
-
-def _group(queryset, field: str):
-    from django.db.models import Count
-
-    return queryset.values(field).annotate(n=Count("id")).order_by("-n", field)
-
-
-SHORTAGE_SQL = """
-SELECT COUNT(*) FILTER (WHERE closed_at IS NOT NULL) AS closed,
-       COUNT(*) FILTER (WHERE closed_at IS NULL) AS still_open,
-       percentile_cont(0.5) WITHIN GROUP (ORDER BY EXTRACT(EPOCH FROM closed_at - opened_at) / 3600.0)
-           FILTER (WHERE closed_at IS NOT NULL) AS median_hours,
-       percentile_cont(0.9) WITHIN GROUP (ORDER BY EXTRACT(EPOCH FROM closed_at - opened_at) / 3600.0)
-           FILTER (WHERE closed_at IS NOT NULL) AS p90_hours
-FROM planning_exception
-WHERE kind = 'shortage' AND opened_at >= %s AND opened_at < %s
-"""
-
-
-def shortage_response(*, since: datetime, now: datetime | None = None) -> dict:
-    row = _rows(SHORTAGE_SQL, [since, now or timezone.now()])[0]
     return {
-        "closed": row["closed"],
-        "still_open": row["still_open"],
-        "median_hours": _round(row["median_hours"]),
-        "p90_hours": _round(row["p90_hours"]),
+        "by_kind": by_kind,
+        "by_plant": by_plant,
+        "by_age": [{"band": label, "count": counts[name]} for name, label in names.items()],
+        "total": counts["total"],
     }
 
 
-ERROR_RATE_SQL = """
-SELECT s.code AS system,
-       COALESCE(i.total, 0) AS inbound, COALESCE(i.errors, 0) AS inbound_errors,
-       COALESCE(o.total, 0) AS outbound, COALESCE(o.errors, 0) AS outbound_errors
-FROM integrations_externalsystem s
-LEFT JOIN (
-    SELECT system_id, COUNT(*) AS total,
-           COUNT(*) FILTER (WHERE status IN ('rejected', 'dead')) AS errors
-    FROM integrations_inboundmessage WHERE received_at >= %s AND received_at < %s
-    GROUP BY system_id
-) i ON i.system_id = s.id
-LEFT JOIN (
-    SELECT sub.system_id, COUNT(*) AS total, COUNT(*) FILTER (WHERE om.status = 'dead') AS errors
-    FROM integrations_outboundmessage om
-    JOIN integrations_subscription sub ON sub.id = om.subscription_id
-    WHERE om.created_at >= %s AND om.created_at < %s
-    GROUP BY sub.system_id
-) o ON o.system_id = s.id
-WHERE COALESCE(i.total, 0) + COALESCE(o.total, 0) > 0
-ORDER BY s.code
-"""
+def _group(queryset, field: str):
+    return queryset.values(field).annotate(n=Count("id")).order_by("-n", field)
+
+
+def shortage_response(*, since: datetime, now: datetime | None = None) -> dict:
+    raised = PlanningException.objects.filter(
+        kind=PlanningException.Kind.SHORTAGE,
+        opened_at__gte=since,
+        opened_at__lt=now or timezone.now(),
+    )
+    still_open = raised.filter(closed_at__isnull=True).count()
+    hours = [
+        _hours(duration)
+        for duration in raised.filter(closed_at__isnull=False)
+        .annotate(
+            response=ExpressionWrapper(
+                F("closed_at") - F("opened_at"), output_field=DurationField()
+            )
+        )
+        .values_list("response", flat=True)
+    ]
+    return {
+        "closed": len(hours),
+        "still_open": still_open,
+        "median_hours": _percentile(hours, 0.5),
+        "p90_hours": _percentile(hours, 0.9),
+    }
 
 
 def integration_error_rate(*, since: datetime, now: datetime | None = None) -> list[dict]:
     now = now or timezone.now()
-    rows = _rows(ERROR_RATE_SQL, [since, now, since, now])
-    for row in rows:
+    inbound = (
+        InboundMessage.objects.filter(received_at__gte=since, received_at__lt=now)
+        .values("system__code")
+        .annotate(
+            total=Count("id"),
+            errors=Count(
+                "id",
+                filter=Q(status__in=[InboundMessage.Status.REJECTED, InboundMessage.Status.DEAD]),
+            ),
+        )
+        .order_by()
+    )
+    outbound = (
+        OutboundMessage.objects.filter(created_at__gte=since, created_at__lt=now)
+        .values("subscription__system__code")
+        .annotate(
+            total=Count("id"), errors=Count("id", filter=Q(status=OutboundMessage.Status.DEAD))
+        )
+        .order_by()
+    )
+    systems: dict[str, dict] = defaultdict(
+        lambda: {"inbound": 0, "inbound_errors": 0, "outbound": 0, "outbound_errors": 0}
+    )
+    for row in inbound:
+        systems[row["system__code"]].update(inbound=row["total"], inbound_errors=row["errors"])
+    for row in outbound:
+        systems[row["subscription__system__code"]].update(
+            outbound=row["total"], outbound_errors=row["errors"]
+        )
+    rows = []
+    for code in sorted(systems):
+        row = {"system": code, **systems[code]}
         total = row["inbound"] + row["outbound"]
         errors = row["inbound_errors"] + row["outbound_errors"]
         row["error_rate"] = _round(100.0 * errors / total, 2)
+        rows.append(row)
     return rows

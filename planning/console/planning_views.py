@@ -9,8 +9,9 @@ import io
 
 from django.contrib import messages
 from django.db.models import Count
-from django.http import JsonResponse
+from django.http import HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
@@ -27,7 +28,7 @@ from planning.console.pages import (
     paginate,
     plant_or_none,
 )
-from planning.console.views import console_render
+from planning.console.views import console_render, htmx_partial, messages_oob
 from planning.firming import planned_order_firm
 from planning.models import (
     ForecastLine,
@@ -50,6 +51,7 @@ ROW_NAMES = (
     "Planned releases",
 )
 ACTIONS = ("submit", "approve", "reject", "activate")
+DONE = {"submit": "submitted", "approve": "approved", "reject": "rejected", "activate": "activated"}
 MAX_UPLOAD_BYTES = 5 * 1024 * 1024
 
 
@@ -119,7 +121,7 @@ def forecast_detail(request, pk: int):
 @require_POST
 @answering_errors
 def forecast_action(request, pk: int, action: str):
-    version = get_object_or_404(ForecastVersion, pk=pk)
+    version = get_object_or_404(ForecastVersion.objects.select_related("plant"), pk=pk)
     user = request.user
     if action not in ACTIONS:
         raise bad("action", action, f"Unknown action {action!r}.")
@@ -133,8 +135,20 @@ def forecast_action(request, pk: int, action: str):
         )
     else:
         forecast_services.forecast_activate(forecast=version, acting_user=user)
-    messages.success(request, f"Forecast {version} — {action} done.")
-    return redirect("console:forecast-detail", pk=version.pk)
+    messages.success(
+        request,
+        f"Forecast {version.plan} {version.version} at {version.plant.code} {DONE[action]}.",
+    )
+    if not htmx_partial(request):
+        return redirect("console:forecast-detail", pk=version.pk)
+    # In place: the next steps, with the status badge and the dates redrawn out of band.
+    version.refresh_from_db()
+    context = {"version": version, "oob": True}
+    html = "".join(
+        render_to_string(f"console/planning/partials/{name}.html", context, request=request)
+        for name in ("forecast_actions", "forecast_status", "forecast_facts")
+    )
+    return HttpResponse(html + messages_oob(request))
 
 
 @console_required

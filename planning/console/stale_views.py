@@ -1,27 +1,32 @@
 """Stale acknowledgements: PO lines unanswered past their supplier's SLA, grouped by supplier.
 
-"Remind" queues procurement's reminder mail for the chosen lines; "call log" keeps a note per PO
-(planning's CallNote, written by `call_note_add`).
+"Remind" runs procurement's reminder for the chosen lines (the beat's rule: mail queued, the
+line's reminder count and next reminder moved); "call log" keeps a note per PO (planning's
+CallNote, written by `call_note_add`). Under htmx both answer with the supplier's card redrawn in
+place; without JavaScript they redirect back to the list.
 """
 
 from datetime import timedelta
 from itertools import groupby
+from urllib.parse import urlsplit
 
 from django.contrib import messages
 from django.db.models import Min
+from django.http import HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect
+from django.template.loader import render_to_string
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from masterdata.models import Plant, Supplier
 from planning.console.access import console_required
 from planning.console.pages import answering_errors, bad, paginate, plant_or_none
-from planning.console.views import console_render
+from planning.console.views import console_render, htmx_partial, messages_oob
 from planning.models import CallNote
 from planning.services.call_notes import call_note_add
-from procurement import notifications
 from procurement.models import PurchaseOrder, PurchaseOrderLine
 from procurement.selectors import stale_acknowledgement_list
+from procurement.services import stale_acknowledgements_remind
 
 
 def _supplier_or_none(params):
@@ -32,6 +37,80 @@ def _supplier_or_none(params):
     if supplier is None:
         raise bad("supplier", code, f"No supplier {code!r}.")
     return supplier
+
+
+def _groups(lines: list[PurchaseOrderLine], now) -> list[dict]:
+    """Consecutive lines of one supplier as one group, each line with its overdue time and notes."""
+    notes = {}
+    for note in CallNote.objects.filter(po_id__in={line.po_id for line in lines}).select_related(
+        "author"
+    ):
+        notes.setdefault(note.po_id, []).append(note)
+    groups = []
+    for _, members in groupby(lines, key=lambda line: line.po.supplier_id):
+        members = list(members)
+        for line in members:
+            line.overdue = now - line.ack_due_at
+            line.sent_days = (now - line.sent_at).days if line.sent_at else None
+            line.notes = notes.get(line.po_id, [])
+        groups.append({"supplier": members[0].po.supplier, "lines": members})
+    return groups
+
+
+def _tiles(lines, suppliers: int, now) -> dict:
+    awaiting = PurchaseOrderLine.objects.awaiting_ack()
+    return {
+        "past_due": lines.count(),
+        "suppliers": suppliers,
+        "due_today": awaiting.filter(
+            ack_due_at__gt=now, ack_due_at__lte=now + timedelta(days=1)
+        ).count(),
+        "due_week": awaiting.filter(
+            ack_due_at__gt=now, ack_due_at__lte=now + timedelta(days=7)
+        ).count(),
+        "never_reminded": lines.filter(reminders_sent=0).count(),
+    }
+
+
+def _tiles_oob(request, now) -> str:
+    """The tiles for the list the planner is looking at (its filters from HX-Current-URL)."""
+    shown = QueryDict(urlsplit(request.htmx.current_url or "").query)
+    filters = {name: shown[name] for name in ("supplier", "plant") if shown.get(name)}
+    lines = stale_acknowledgement_list(filters=filters, now=now)
+    suppliers = lines.order_by().values("po__supplier").distinct().count()
+    return render_to_string(
+        "console/stale/partials/tiles.html",
+        {"tiles": _tiles(lines, suppliers, now), "oob": True},
+        request=request,
+    )
+
+
+def _line_ids(params) -> list[int]:
+    ids = params.getlist("lines")
+    for value in ids:
+        if not value.isdigit():
+            raise bad("lines", value, f"Line id {value!r} is not a number.")
+    return [int(value) for value in ids]
+
+
+def _card_or_back(request, supplier: Supplier, line_ids: list[int], noted_po: int | None = None):
+    """htmx: the supplier's card redrawn with those of the lines (all its lines when none are
+    named) still overdue; without htmx, back to the list."""
+    if not htmx_partial(request):
+        return redirect("console:stale-list")
+    now = timezone.now()
+    lines = stale_acknowledgement_list(filters={"supplier": supplier.code}, now=now)
+    if line_ids:
+        lines = lines.filter(pk__in=line_ids)
+    lines = list(lines.order_by("ack_due_at", "id"))
+    card = ""
+    for group in _groups(lines, now):
+        card = render_to_string(
+            "console/stale/partials/supplier_card.html",
+            {"group": group, "now": now, "noted_po": noted_po},
+            request=request,
+        )
+    return HttpResponse(card + _tiles_oob(request, now) + messages_oob(request))
 
 
 @console_required
@@ -56,31 +135,8 @@ def stale_list(request):
     ordered = lines.order_by("ack_due_at", "id")
     page, query = paginate(request, ordered, 200)
     page_lines = sorted(page, key=lambda line: (oldest[line.po.supplier_id], line.ack_due_at))
-    groups = []
-    for _, members in groupby(page_lines, key=lambda line: line.po.supplier_id):
-        members = list(members)
-        groups.append({"supplier": members[0].po.supplier, "lines": members})
-    po_ids = {line.po_id for line in page_lines}
-    notes = {}
-    for note in CallNote.objects.filter(po_id__in=po_ids).select_related("author"):
-        notes.setdefault(note.po_id, []).append(note)
-    for group in groups:
-        for line in group["lines"]:
-            line.overdue = now - line.ack_due_at
-            line.sent_days = (now - line.sent_at).days if line.sent_at else None
-            line.notes = notes.get(line.po_id, [])
-    awaiting = PurchaseOrderLine.objects.awaiting_ack()
-    tiles = {
-        "past_due": lines.count(),
-        "suppliers": len(oldest),
-        "due_today": awaiting.filter(
-            ack_due_at__gt=now, ack_due_at__lte=now + timedelta(days=1)
-        ).count(),
-        "due_week": awaiting.filter(
-            ack_due_at__gt=now, ack_due_at__lte=now + timedelta(days=7)
-        ).count(),
-        "never_reminded": lines.filter(reminders_sent=0).count(),
-    }
+    groups = _groups(page_lines, now)
+    tiles = _tiles(lines, len(oldest), now)
     return console_render(
         request,
         "console/stale/list.html",
@@ -108,13 +164,10 @@ def stale_remind(request):
     if supplier is None:
         raise bad("supplier", "", "Choose the supplier to remind.")
     stale = stale_acknowledgement_list(filters={"supplier": supplier.code})
-    ids = request.POST.getlist("lines")
+    ids = _line_ids(request.POST)
     if ids:
-        for value in ids:
-            if not value.isdigit():
-                raise bad("lines", value, f"Line id {value!r} is not a number.")
-        chosen = list(stale.filter(pk__in=[int(v) for v in ids]).values_list("pk", flat=True))
-        missing = sorted({int(v) for v in ids} - set(chosen))
+        chosen = list(stale.filter(pk__in=ids).values_list("pk", flat=True))
+        missing = sorted(set(ids) - set(chosen))
         if missing:
             raise bad(
                 "lines",
@@ -125,16 +178,18 @@ def stale_remind(request):
         chosen = list(stale.values_list("pk", flat=True))
     if not chosen:
         raise bad("supplier", supplier.code, f"{supplier.code} has no overdue lines to remind.")
-    notifications.reminder_mail_queue(supplier.pk, chosen)
-    messages.success(request, f"Reminder queued to {supplier.code} for {len(chosen)} line(s).")
-    return redirect("console:stale-list")
+    reminded = stale_acknowledgements_remind(line_ids=chosen)
+    messages.success(request, f"Reminder queued to {supplier.code} for {reminded} line(s).")
+    return _card_or_back(request, supplier, chosen)
 
 
 @console_required
 @require_POST
 @answering_errors
 def stale_note(request, pk: int):
-    po = get_object_or_404(PurchaseOrder, pk=pk)
+    """Keep a call note on the PO; under htmx redraw the card holding the posted `lines`."""
+    po = get_object_or_404(PurchaseOrder.objects.select_related("supplier"), pk=pk)
+    ids = _line_ids(request.POST)
     call_note_add(po=po, note=request.POST.get("note", ""), acting_user=request.user)
     messages.success(request, f"Call note added to {po.number}.")
-    return redirect("console:stale-list")
+    return _card_or_back(request, po.supplier, ids, noted_po=po.pk)

@@ -10,18 +10,25 @@ from procurement.models import PurchaseOrderLine
 
 
 @transaction.atomic
-def stale_acknowledgements_remind(*, now: datetime | None = None, limit: int = 5000) -> int:
+def stale_acknowledgements_remind(
+    *, now: datetime | None = None, limit: int = 5000, line_ids: list[int] | None = None
+) -> int:
     """Remind each supplier, in one e-mail, of its lines unanswered past its SLA; once per SLA period.
 
     A line is first due for a reminder when its acknowledgement falls due, then again one SLA
     period after the last reminder. Rows locked by a concurrent sweep are skipped, so two beat
-    runs never remind twice. Returns how many lines were reminded.
+    runs never remind twice. A planner's reminder (`line_ids`) goes out now for those of the
+    lines still awaiting an answer and counts like the beat's. Returns how many lines were reminded.
     """
     now = now or timezone.now()
+    awaiting = PurchaseOrderLine.objects.awaiting_ack()
+    chosen = (
+        awaiting.filter(next_reminder_at__lte=now)
+        if line_ids is None
+        else awaiting.filter(pk__in=line_ids)
+    )
     due = list(
-        PurchaseOrderLine.objects.awaiting_ack()
-        .filter(next_reminder_at__lte=now)
-        .select_related("po__supplier")
+        chosen.select_related("po__supplier")
         .select_for_update(skip_locked=True, of=("self",))
         .order_by("id")[:limit]
     )

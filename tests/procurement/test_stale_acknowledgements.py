@@ -99,3 +99,28 @@ def test_a_rejected_proposal_restarts_the_acknowledgement_clock(po, buyer):
     line = line_of(po, 10)
     assert line.ack_status == "awaiting"
     assert line.ack_due_at > timezone.now() + timedelta(hours=47)
+
+
+def test_a_planners_reminder_goes_now_for_the_named_lines_still_awaiting_an_answer(
+    po, after_commit
+):
+    # given line 10 answered and line 20 still open, neither yet due for the beat's reminder
+    services.purchase_order_acknowledge(
+        po=po,
+        revision=0,
+        lines=[{"line": 10, "status": "accepted"}],
+        acting_system=po.supplier.external_system,
+    )
+    now = line_of(po, 20).sent_at + timedelta(hours=1)
+
+    # when a planner reminds both lines
+    ids = [line_of(po, 10).pk, line_of(po, 20).pk]
+    assert after_commit(services.stale_acknowledgements_remind, now=now, line_ids=ids) == 1
+
+    # then only the open line is reminded, counted as the beat counts, in one e-mail
+    open_line = line_of(po, 20)
+    assert (open_line.reminders_sent, open_line.last_reminded_at) == (1, now)
+    assert open_line.next_reminder_at == now + timedelta(hours=po.supplier.ack_sla_hours)
+    assert line_of(po, 10).reminders_sent == 0
+    (reminder,) = mail.outbox
+    assert f"{po.number} line 20" in reminder.body and f"{po.number} line 10" not in reminder.body

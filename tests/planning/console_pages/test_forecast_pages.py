@@ -92,6 +92,44 @@ def test_submit_approve_activate_through_the_services(planner_client, versions):
     assert v1.status == ForecastVersion.Status.ACTIVE
 
 
+def test_the_actions_swap_in_place_under_htmx(planner_client, versions):
+    v1 = versions[0]
+    steps = (("submit", "Submitted", "/approve/"), ("approve", "Approved", "/activate/"))
+    for action, status, next_action in steps:
+        response = planner_client.post(f"{LIST}{v1.pk}/{action}/", HTTP_HX_REQUEST="true")
+        assert response.status_code == 200, (action, response.content[:300])
+        html = response.content.decode()
+        # The next step's button, the status badge and the dates, no page around them.
+        assert html.lstrip().startswith('<div id="forecast-actions"') and "<html" not in html
+        assert f'hx-post="{LIST}{v1.pk}{next_action}"' in html
+        badge = (
+            f'class="badge ms-2 weft-status-{status.lower()}" hx-swap-oob="true">{status}</span>'
+        )
+        assert badge in html
+        assert 'id="forecast-facts" hx-swap-oob="true"' in html
+        assert f"Forecast DP 1 at P100 {status.lower()}." in html  # the flash message, out of band
+    response = planner_client.post(f"{LIST}{v1.pk}/activate/", HTTP_HX_REQUEST="true")
+    html = response.content.decode()
+    assert response.status_code == 200 and ">Active</span>" in html
+    assert "hx-post" not in html.split('id="forecast-status"')[0]  # nothing left to do
+    v1.refresh_from_db()
+    assert v1.status == ForecastVersion.Status.ACTIVE and v1.activated_at is not None
+
+
+def test_the_detail_page_posts_its_actions_with_htmx_and_without(planner_client, versions):
+    v1 = versions[0]
+    html = planner_client.get(f"{LIST}{v1.pk}/").content.decode()
+    submit = f"{LIST}{v1.pk}/submit/"
+    assert f'action="{submit}" hx-post="{submit}" hx-target="#forecast-actions"' in html
+
+
+def test_a_refused_action_under_htmx_answers_the_alert(planner_client, versions):
+    response = planner_client.post(f"{LIST}{versions[0].pk}/approve/", HTTP_HX_REQUEST="true")
+    assert response.status_code in (400, 409) and "<html" not in response.content.decode()
+    versions[0].refresh_from_db()
+    assert versions[0].status == ForecastVersion.Status.DRAFT
+
+
 def test_a_buyer_may_not_approve_the_service_says_why(buyer_client, planner_client, versions):
     v1 = versions[0]
     planner_client.post(f"{LIST}{v1.pk}/submit/")

@@ -18,6 +18,12 @@ pytestmark = pytest.mark.django_db
 STALE = "/console/stale/"
 
 
+def tile(html: str, label: str) -> str:
+    """The figure under a tile's label."""
+    figure = html.split(f'<div class="text-secondary">{label}</div>', 1)[1]
+    return figure.split(">", 1)[1].split("<", 1)[0]
+
+
 def overdue(po, hours=5):
     PurchaseOrderLine.objects.filter(po=po).update(
         ack_due_at=timezone.now() - timedelta(hours=hours)
@@ -49,6 +55,42 @@ def test_remind_queues_procurements_reminder_for_those_lines(
         response = planner_client.post(f"{STALE}remind/", {"supplier": "S001", "lines": [line.pk]})
     assert response.status_code == 302
     assert len(mailoutbox) == 1 and po.number in mailoutbox[0].body
+    # Counted as procurement's own reminder: the count, when, and the next one an SLA period on.
+    line.refresh_from_db()
+    assert line.reminders_sent == 1 and line.last_reminded_at is not None
+    assert line.next_reminder_at == line.last_reminded_at + timedelta(
+        hours=po.supplier.ack_sla_hours
+    )
+    assert po.lines.exclude(pk=line.pk).get().reminders_sent == 0
+
+
+def test_remind_under_htmx_redraws_the_suppliers_card_with_the_new_count(
+    planner_client, po, baltic, django_capture_on_commit_callbacks, mailoutbox
+):
+    overdue(po)
+    overdue(issued_po(baltic))
+    lines = list(po.lines.order_by("line_number"))
+    with django_capture_on_commit_callbacks(execute=True):
+        response = planner_client.post(
+            f"{STALE}remind/",
+            {"supplier": "S001", "lines": [line.pk for line in lines]},
+            HTTP_HX_REQUEST="true",
+        )
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert html.lstrip().startswith(f'<div class="card mb-3" id="stale-supplier-{po.supplier_id}"')
+    assert "<html" not in html and "S002" not in html  # Acme's card only
+    assert html.count('<td class="text-end">1</td>') == 2  # both lines: one reminder each
+    assert "reminded" in html and "Reminder queued to S001 for 2 line(s)." in html
+    assert [line.reminders_sent for line in po.lines.order_by("line_number")] == [1, 1]
+    assert len(mailoutbox) == 1
+    # The tiles follow, out of band: of 4 past-due lines only Baltic's 2 were never reminded.
+    assert tile(html, "Past due") == "4" and tile(html, "Never reminded") == "2"
+    page = planner_client.get(STALE).content.decode()
+    remind = "/console/stale/remind/"
+    assert (
+        f'action="{remind}" hx-post="{remind}" hx-target="#stale-supplier-{po.supplier_id}"' in page
+    )
 
 
 def test_remind_refuses_foreign_lines_and_unknown_suppliers(planner_client, po, baltic):
@@ -83,6 +125,44 @@ def test_call_notes_keep_who_and_when(planner_client, planner, po):
         planner_client.post(f"{STALE}po/{po.pk}/note/", {"note": "  "}), "note", ""
     )
     assert CallNote.objects.count() == 1
+
+
+def test_the_tiles_redrawn_after_a_remind_keep_the_pages_filters(planner_client, po, baltic):
+    overdue(po)
+    overdue(issued_po(baltic))
+    response = planner_client.post(
+        f"{STALE}remind/",
+        {"supplier": "S001"},
+        HTTP_HX_REQUEST="true",
+        HTTP_HX_CURRENT_URL="http://testserver/console/stale/?supplier=S001",
+    )
+    html = response.content.decode()
+    assert 'id="stale-tiles" hx-swap-oob="true"' in html
+    assert (tile(html, "Past due"), tile(html, "Suppliers"), tile(html, "Never reminded")) == (
+        "2",
+        "1",
+        "0",
+    )
+
+
+def test_a_call_note_under_htmx_redraws_the_card_with_the_note_open(planner_client, po):
+    overdue(po)
+    lines = [line.pk for line in po.lines.order_by("line_number")]
+    response = planner_client.post(
+        f"{STALE}po/{po.pk}/note/",
+        {"note": "Anna promises an answer by noon", "lines": lines},
+        HTTP_HX_REQUEST="true",
+    )
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert f'id="stale-supplier-{po.supplier_id}"' in html and "<html" not in html
+    assert html.count("Anna promises an answer by noon") >= 2  # the call log of both lines
+    assert "<details open>" in html and f"Call note added to {po.number}." in html
+    assert CallNote.objects.get().note == "Anna promises an answer by noon"
+    refused = planner_client.post(
+        f"{STALE}po/{po.pk}/note/", {"note": " ", "lines": lines}, HTTP_HX_REQUEST="true"
+    )
+    assert refused_names(refused, "note", "") and "<html" not in refused.content.decode()
 
 
 def test_supplier_users_cannot_remind_or_note(supplier_client, foreign_client, po):
