@@ -7,9 +7,10 @@ A gunicorn serves Weft (production settings); this process posts the events in b
 to `/api/v1/inbound/batch/` from two clients. A duplicate repeats an earlier `transaction_id`
 under a NEW envelope id, as an MES does when it retries, so only the ledger's
 (source, transaction key) rule can catch it. A worker started as `celery -A config worker -Q
-inbound,default -c 4` (one process per inbox partition, WEFT_INBOX_PARTITIONS=4) drains the
-inbox (integrations/inbox_queue.py: chunks of messages per transaction, a savepoint each) and
-dispatches the outbox (one coalesced dispatch run, not one task per event).
+inbound,default,subscribers -c 4` (one process per inbox partition, WEFT_INBOX_PARTITIONS=4)
+drains the inbox (integrations/inbox_queue.py: chunks of messages per transaction, a savepoint
+each), dispatches the outbox (one coalesced dispatch run, not one task per event) and runs the
+apps' subscribers (one task per subscriber per dispatched batch of events, not per event).
 
 Prints events applied per second (first POST to last message applied), then checks that every
 message was applied, that the ledger holds exactly one row per distinct transaction id (the
@@ -210,7 +211,7 @@ def start_worker(environment: dict, concurrency: int, log_path: Path) -> subproc
             "config",
             "worker",
             "-Q",
-            "inbound,default",
+            "inbound,default,subscribers",
             "-c",
             str(concurrency),
             "--loglevel=WARNING",
@@ -225,6 +226,14 @@ def start_worker(environment: dict, concurrency: int, log_path: Path) -> subproc
         stderr=subprocess.STDOUT,
         start_new_session=True,
     )
+
+
+def queued_tasks() -> dict[str, int]:
+    """Tasks left on the worker's queues (a subscriber backlog once starved the inbox drains)."""
+    import redis
+
+    broker = redis.Redis.from_url(BROKER_URL)
+    return {queue: broker.llen(queue) for queue in ("inbound", "default", "subscribers")}
 
 
 def wait_for_worker(worker: subprocess.Popen, timeout: float = 60.0) -> None:
@@ -392,6 +401,7 @@ def main() -> int:
         from integrations.models import Event
 
         backlog = Event.objects.filter(dispatched_at__isnull=True).count()
+        queued = queued_tasks()
         results = check(events, len(envelopes))
 
     rate = len(envelopes) / applied_seconds
@@ -404,6 +414,7 @@ def main() -> int:
         f"applied: {len(envelopes):,} events in {applied_seconds:.1f} s = {rate:,.0f} events/s "
         f"(first POST to last applied; outbox events still to dispatch at the end: {backlog:,})"
     )
+    print("tasks still queued at the end: " + ", ".join(f"{q} {n:,}" for q, n in queued.items()))
     print(f"machine: {os.cpu_count()} cores, load average {load} (1, 5, 15 min) when done")
     passed = all(ok for _, ok, _ in results) and all(outcomes)
     for name, ok, detail in results:
