@@ -45,8 +45,12 @@ KEEP_BYTES = 2048
 
 
 @subscriber(*sorted(OUTBOUND_TYPES), batch=True)
-def api_calls_for_events(events: list[Event]) -> list[int]:
-    """Make one message per enabled ApiCall that wants an event (once per event and call)."""
+def api_calls_for_event(events: list[Event]) -> list[int]:
+    """Make one message per enabled ApiCall that wants an event (once per event and call).
+
+    Takes a fan-out's events at once; it keeps its old name, under which tasks queued before
+    batching still find it.
+    """
     calls = list(ApiCall.objects.filter(enabled=True, api__system__enabled=True))
     wanted = [(event, call) for event in events for call in calls if call.wants(event.event_type)]
     if not wanted:

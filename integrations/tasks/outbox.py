@@ -37,9 +37,17 @@ def run_subscriber(event_id: int, subscriber_name: str) -> None:
         subscriber_run(event=event, name=subscriber_name)
 
 
-@shared_task(acks_late=True, autoretry_for=(ConnectionError,), retry_backoff=True, max_retries=5)
+@shared_task(
+    acks_late=True,
+    autoretry_for=(OperationalError, InterfaceError, ConnectionError),
+    retry_backoff=True,
+    max_retries=5,
+)
 def run_subscriber_batch(subscriber_name: str, event_ids: list[int]) -> int:
-    """Run one app's reaction to a fan-out's events; each event that fails is re-queued alone."""
+    """Run one app's reaction to a fan-out's events; each event that fails is re-queued alone.
+
+    A database lost while loading the batch retries it whole (subscribers are idempotent).
+    """
     failed = subscriber_batch_run(name=subscriber_name, event_ids=event_ids)
     for event_id in failed:
         run_subscriber.delay(event_id, subscriber_name)

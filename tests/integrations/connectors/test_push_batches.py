@@ -10,7 +10,7 @@ from integrations.outbox import emit
 from integrations.tasks.outbox import run_subscriber_batch
 
 pytestmark = pytest.mark.django_db
-PUSH = "integrations.connectors.push.api_calls_for_events"
+PUSH = "integrations.connectors.push.api_calls_for_event"
 
 
 def released(count: int, start: int) -> list[int]:
