@@ -32,6 +32,12 @@ Measured on the shared 2-core VM, with four other agents' test suites and benche
   2,400 s limit it had (raised since) short of 100,000. With -c 2 on 3,000 events at load 9
   (before chunks were capped at 0.25 s): 21 events/s. On a loaded
   machine the rate is set by the CPU share the worker gets, so the floor keeps a wide margin.
+- subscribers, 20,000 events with -c 4, back to back at load 4-6: with one subscriber task per
+  event (worker on inbound,default) 116 events/s and 9.2 ms worker CPU per event, but 23,865
+  subscriber tasks still queued when the last message was applied: the work was only put off
+  (on 100,000 events such a backlog, 58,541 tasks, starved the drains). With one task per
+  subscriber per dispatched batch on the `subscribers` queue: 91 events/s and 8.6 ms per event
+  with every subscriber run and nothing left queued (62 events/s in an earlier run at load 7).
 
 It runs on its own database (`weft_bench_mes`, made, migrated and dropped by bench/support.py)
 and its own Redis database (BENCH_MES_REDIS, default 11), which it empties first.
@@ -236,6 +242,20 @@ def queued_tasks() -> dict[str, int]:
     return {queue: broker.llen(queue) for queue in ("inbound", "default", "subscribers")}
 
 
+def worker_cpu_seconds(worker: subprocess.Popen) -> float:
+    """CPU (user + system) of the worker's processes so far: a figure the machine's load moves less."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[2]) == worker.pid:  # the process group the worker leads
+            total += int(fields[11]) + int(fields[12])
+    return total / ticks
+
+
 def wait_for_worker(worker: subprocess.Popen, timeout: float = 60.0) -> None:
     from config.celery import app
 
@@ -395,6 +415,7 @@ def main() -> int:
                 outcomes = post_batches(base, key, envelopes, args.clients)
                 intake_seconds = time.monotonic() - started
                 applied_seconds = wait_until_applied(len(envelopes), started)
+                worker_cpu = worker_cpu_seconds(worker)
                 load = ", ".join(f"{value:.1f}" for value in os.getloadavg())
         finally:
             stop_worker(worker)
@@ -413,6 +434,10 @@ def main() -> int:
     print(
         f"applied: {len(envelopes):,} events in {applied_seconds:.1f} s = {rate:,.0f} events/s "
         f"(first POST to last applied; outbox events still to dispatch at the end: {backlog:,})"
+    )
+    print(
+        f"worker CPU until the last applied: {worker_cpu:.0f} s = "
+        f"{worker_cpu * 1000 / len(envelopes):.1f} ms per event"
     )
     print("tasks still queued at the end: " + ", ".join(f"{q} {n:,}" for q, n in queued.items()))
     print(f"machine: {os.cpu_count()} cores, load average {load} (1, 5, 15 min) when done")
