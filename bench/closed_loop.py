@@ -3,9 +3,9 @@
     .venv/bin/python bench/closed_loop.py [--trials 20] [--concurrency 2]
 
 On PostgreSQL and Redis, with gunicorn (production settings) serving the inbound API and a real
-Celery worker process (`celery -A config worker -Q inbound,outbound,planning,default,connectors`),
-each trial posts one `forecast.published` envelope to `/api/v1/inbound/` and measures, from just
-before the POST:
+Celery worker process (`celery -A config worker -Q
+inbound,outbound,planning,default,connectors,subscribers`), each trial posts one
+`forecast.published` envelope to `/api/v1/inbound/` and measures, from just before the POST:
 
 (a) until the `reschedule_in` MrpMessage for the trial's PO line is committed, and
 (b) until this process's HTTP receiver (tests/partner_server.py) got the
@@ -62,7 +62,7 @@ from bench.support import ROOT, bench_database, django_setup, gunicorn, percenti
 
 BROKER_URL = os.environ.get("BENCH_LOOP_REDIS", "redis://127.0.0.1:6379/12")
 FLOOR_SECONDS = 2.0
-QUEUES = "inbound,outbound,planning,default,connectors"
+QUEUES = "inbound,outbound,planning,default,connectors,subscribers"
 PLANT = "P100"
 PLAN = "DP"
 SYSTEM = "BENCH-DP"

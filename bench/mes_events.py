@@ -7,9 +7,10 @@ A gunicorn serves Weft (production settings); this process posts the events in b
 to `/api/v1/inbound/batch/` from two clients. A duplicate repeats an earlier `transaction_id`
 under a NEW envelope id, as an MES does when it retries, so only the ledger's
 (source, transaction key) rule can catch it. A worker started as `celery -A config worker -Q
-inbound,default -c 4` (one process per inbox partition, WEFT_INBOX_PARTITIONS=4) drains the
-inbox (integrations/inbox_queue.py: chunks of messages per transaction, a savepoint each) and
-dispatches the outbox (one coalesced dispatch run, not one task per event).
+inbound,default,subscribers -c 4` (one process per inbox partition, WEFT_INBOX_PARTITIONS=4)
+drains the inbox (integrations/inbox_queue.py: chunks of messages per transaction, a savepoint
+each), dispatches the outbox (one coalesced dispatch run, not one task per event) and runs the
+apps' subscribers (one task per subscriber per dispatched batch of events, not per event).
 
 Prints events applied per second (first POST to last message applied), then checks that every
 message was applied, that the ledger holds exactly one row per distinct transaction id (the
@@ -31,6 +32,12 @@ Measured on the shared 2-core VM, with four other agents' test suites and benche
   2,400 s limit it had (raised since) short of 100,000. With -c 2 on 3,000 events at load 9
   (before chunks were capped at 0.25 s): 21 events/s. On a loaded
   machine the rate is set by the CPU share the worker gets, so the floor keeps a wide margin.
+- subscribers, 20,000 events with -c 4, back to back at load 4-6: with one subscriber task per
+  event (worker on inbound,default) 116 events/s and 9.2 ms worker CPU per event, but 23,865
+  subscriber tasks still queued when the last message was applied: the work was only put off
+  (on 100,000 events such a backlog, 58,541 tasks, starved the drains). With one task per
+  subscriber per dispatched batch on the `subscribers` queue: 91 events/s and 8.6 ms per event
+  with every subscriber run and nothing left queued (62 events/s in an earlier run at load 7).
 
 It runs on its own database (`weft_bench_mes`, made, migrated and dropped by bench/support.py)
 and its own Redis database (BENCH_MES_REDIS, default 11), which it empties first.
@@ -210,7 +217,7 @@ def start_worker(environment: dict, concurrency: int, log_path: Path) -> subproc
             "config",
             "worker",
             "-Q",
-            "inbound,default",
+            "inbound,default,subscribers",
             "-c",
             str(concurrency),
             "--loglevel=WARNING",
@@ -225,6 +232,28 @@ def start_worker(environment: dict, concurrency: int, log_path: Path) -> subproc
         stderr=subprocess.STDOUT,
         start_new_session=True,
     )
+
+
+def queued_tasks() -> dict[str, int]:
+    """Tasks left on the worker's queues (a subscriber backlog once starved the inbox drains)."""
+    import redis
+
+    broker = redis.Redis.from_url(BROKER_URL)
+    return {queue: broker.llen(queue) for queue in ("inbound", "default", "subscribers")}
+
+
+def worker_cpu_seconds(worker: subprocess.Popen) -> float:
+    """CPU (user + system) of the worker's processes so far: a figure the machine's load moves less."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[2]) == worker.pid:  # the process group the worker leads
+            total += int(fields[11]) + int(fields[12])
+    return total / ticks
 
 
 def wait_for_worker(worker: subprocess.Popen, timeout: float = 60.0) -> None:
@@ -386,12 +415,14 @@ def main() -> int:
                 outcomes = post_batches(base, key, envelopes, args.clients)
                 intake_seconds = time.monotonic() - started
                 applied_seconds = wait_until_applied(len(envelopes), started)
+                worker_cpu = worker_cpu_seconds(worker)
                 load = ", ".join(f"{value:.1f}" for value in os.getloadavg())
         finally:
             stop_worker(worker)
         from integrations.models import Event
 
         backlog = Event.objects.filter(dispatched_at__isnull=True).count()
+        queued = queued_tasks()
         results = check(events, len(envelopes))
 
     rate = len(envelopes) / applied_seconds
@@ -404,6 +435,11 @@ def main() -> int:
         f"applied: {len(envelopes):,} events in {applied_seconds:.1f} s = {rate:,.0f} events/s "
         f"(first POST to last applied; outbox events still to dispatch at the end: {backlog:,})"
     )
+    print(
+        f"worker CPU until the last applied: {worker_cpu:.0f} s = "
+        f"{worker_cpu * 1000 / len(envelopes):.1f} ms per event"
+    )
+    print("tasks still queued at the end: " + ", ".join(f"{q} {n:,}" for q, n in queued.items()))
     print(f"machine: {os.cpu_count()} cores, load average {load} (1, 5, 15 min) when done")
     passed = all(ok for _, ok, _ in results) and all(outcomes)
     for name, ok, detail in results:

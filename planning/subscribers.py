@@ -1,4 +1,10 @@
-"""Net change: the events of the other apps that alter an item's plan ask for it to be replanned."""
+"""Net change: the events of the other apps that alter an item's plan ask for it to be replanned.
+
+Stock and work-order events come by the thousand from an MES, so their subscribers take a
+fan-out's whole batch (`batch=True`) and ask once per plant for all its items, not once per
+event. The requests carry the oldest event's correlation id, the one a net-change run picks
+from the requests it merges anyway.
+"""
 
 from integrations.outbox import subscriber
 from masterdata.models import Item, Plant
@@ -17,16 +23,30 @@ def _request(plant_code: str, item_codes, reason: str, event) -> int:
     )
 
 
-@subscriber("inventory.changed")
-def replan_after_inventory_change(event) -> None:
-    data = event.data
-    _request(data["plant"], [data["item"]], f"stock of {data['item']} changed", event)
+def _listed(names: list[str]) -> str:
+    shown = ", ".join(names[:3])
+    return shown if len(names) <= 3 else f"{shown} and {len(names) - 3} more"
 
 
-@subscriber("work_order.changed")
-def replan_after_work_order_change(event) -> None:
-    data = event.data
-    _request(data["plant"], [data["item"]], f"work order {data['number']} changed", event)
+def _request_per_plant(events, *, subject: str, named_by: str) -> None:
+    """One request per plant for the items of all its events, e.g. "stock of A, B changed"."""
+    by_plant: dict[str, list] = {}
+    for event in events:
+        by_plant.setdefault(event.data["plant"], []).append(event)
+    for plant, plant_events in by_plant.items():
+        items = {event.data["item"] for event in plant_events}
+        names = sorted({str(event.data[named_by]) for event in plant_events})
+        _request(plant, items, f"{subject} {_listed(names)} changed", plant_events[0])
+
+
+@subscriber("inventory.changed", batch=True)
+def replan_after_inventory_change(events) -> None:
+    _request_per_plant(events, subject="stock of", named_by="item")
+
+
+@subscriber("work_order.changed", batch=True)
+def replan_after_work_order_change(events) -> None:
+    _request_per_plant(events, subject="work order", named_by="number")
 
 
 @subscriber("purchase_order.confirmed", "purchase_order.issued", "purchase_order.change_requested")

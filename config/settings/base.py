@@ -215,6 +215,8 @@ CELERY_TASK_DEFAULT_QUEUE = "default"
 # land on a queue a Procfile worker consumes (tests/config/test_production.py checks it).
 CELERY_TASK_ROUTES = {
     "integrations.tasks.inbox.*": {"queue": "inbound"},
+    # Apps' reactions to events, apart so a burst of them never starves the inbox drains.
+    "integrations.tasks.outbox.run_subscriber*": {"queue": "subscribers"},
     "execution.tasks.poll_inventory_snapshot*": {"queue": "inbound"},
     "integrations.tasks.delivery.*": {"queue": "outbound"},
     "integrations.tasks.connectors.*": {"queue": "connectors"},

@@ -3,8 +3,8 @@
 An ApiCall names the event types it wants, the method and path (a template filled from the
 event's data), the partner API (its URL, authentication and limits) and an outbound mapping
 from the event's data to the partner's body. For each committed event of those types one
-ApiCallMessage is made (the outbox subscriber below) and sent by a Celery task; the partner's
-answer, its document number, is stored as an ExternalReference on the Weft object
+ApiCallMessage is made (by the outbox subscriber below, for a fan-out's events at once) and
+sent by a Celery task; the partner's answer, its document number, is stored as an ExternalReference on the Weft object
 (`planned_order` 4711 → the ERP's requisition PR1000001), where domain apps read it.
 
 Retries: 429 waits the partner's Retry-After; 5xx, timeouts and refused connections back off
@@ -44,24 +44,32 @@ BACKOFF_CAP_SECONDS = 3600.0
 KEEP_BYTES = 2048
 
 
-@subscriber(*sorted(OUTBOUND_TYPES))
-def api_calls_for_event(event: Event) -> list[int]:
-    """Make one message per enabled ApiCall that wants the event (once per event and call)."""
-    calls = [
-        call
-        for call in ApiCall.objects.filter(enabled=True, api__system__enabled=True)
-        if call.wants(event.event_type)
-    ]
-    if not calls:
+@subscriber(*sorted(OUTBOUND_TYPES), batch=True)
+def api_calls_for_event(events: list[Event]) -> list[int]:
+    """Make one message per enabled ApiCall that wants an event (once per event and call).
+
+    Takes a fan-out's events at once; it keeps its old name, under which tasks queued before
+    batching still find it.
+    """
+    calls = list(ApiCall.objects.filter(enabled=True, api__system__enabled=True))
+    wanted = [(event, call) for event in events for call in calls if call.wants(event.event_type)]
+    if not wanted:
         return []
-    made = []
+    made_already = set(
+        ApiCallMessage.objects.filter(
+            event__in=[event for event, _ in wanted], call__in=[call for _, call in wanted]
+        ).values_list("event_id", "call_id")
+    )
+    now = timezone.now()
     with transaction.atomic():
-        for call in calls:
-            message, created = ApiCallMessage.objects.get_or_create(
-                call=call, event=event, defaults={"next_attempt_at": timezone.now()}
+        made = [
+            message.pk
+            for message in ApiCallMessage.objects.bulk_create(
+                ApiCallMessage(call=call, event=event, next_attempt_at=now)
+                for event, call in wanted
+                if (event.pk, call.pk) not in made_already
             )
-            if created:
-                made.append(message.pk)
+        ]
         from integrations.tasks.connectors import send_api_call_message
 
         transaction.on_commit(lambda: [send_api_call_message.delay(pk) for pk in made])

@@ -1,15 +1,16 @@
-import logging
 from datetime import timedelta
 
 from celery import shared_task
 from django.db import InterfaceError, OperationalError
 from django.utils import timezone
 
-from integrations.correlation import correlation_scope
 from integrations.models import Event
-from integrations.outbox import event_dispatch, pending_events_dispatch, subscriber_named
-
-log = logging.getLogger(__name__)
+from integrations.outbox import (
+    event_dispatch,
+    pending_events_dispatch,
+    subscriber_batch_run,
+    subscriber_run,
+)
 
 
 @shared_task(acks_late=True)
@@ -32,14 +33,25 @@ def dispatch_pending_events() -> int:
 def run_subscriber(event_id: int, subscriber_name: str) -> None:
     """Run one app's reaction to one event; the subscriber is idempotent on the event id."""
     event = Event.objects.filter(pk=event_id).first()
-    if event is None:
-        return
-    function = subscriber_named(event.event_type, subscriber_name)
-    if function is None:
-        log.warning("No subscriber %s for %s any more", subscriber_name, event.event_type)
-        return
-    with correlation_scope(event.correlation_id):
-        function(event)
+    if event is not None:
+        subscriber_run(event=event, name=subscriber_name)
+
+
+@shared_task(
+    acks_late=True,
+    autoretry_for=(OperationalError, InterfaceError, ConnectionError),
+    retry_backoff=True,
+    max_retries=5,
+)
+def run_subscriber_batch(subscriber_name: str, event_ids: list[int]) -> int:
+    """Run one app's reaction to a fan-out's events; each event that fails is re-queued alone.
+
+    A database lost while loading the batch retries it whole (subscribers are idempotent).
+    """
+    failed = subscriber_batch_run(name=subscriber_name, event_ids=event_ids)
+    for event_id in failed:
+        run_subscriber.delay(event_id, subscriber_name)
+    return len(event_ids) - len(failed)
 
 
 @shared_task
