@@ -83,6 +83,10 @@ def settings_of(plant: Plant) -> PlantPlanningSettings:
     return found or PlantPlanningSettings(plant=plant, horizon_weeks=DEFAULT_HORIZON_WEEKS)
 
 
+# The masters sort by codes by default (joins to items and plants): the loader asks for no order
+# where none matters and for ids where one does.
+
+
 def affected_items(plant: Plant, changed: Collection[int]) -> set[int]:
     """The changed items and every item below them in the plant's BOMs (any revision).
 
@@ -93,7 +97,7 @@ def affected_items(plant: Plant, changed: Collection[int]) -> set[int]:
     frontier = set(reached)
     while frontier:
         below = BomLine.objects.filter(bom__plant=plant, bom__parent_id__in_ids=frontier)
-        frontier = set(below.values_list("component_id", flat=True)) - reached
+        frontier = set(below.order_by().values_list("component_id", flat=True)) - reached
         reached |= frontier
     return reached
 
@@ -101,7 +105,7 @@ def affected_items(plant: Plant, changed: Collection[int]) -> set[int]:
 def parents_of(plant: Plant, item_ids: Collection[int]) -> set[int]:
     """The items whose BOMs at the plant (any revision) use any of these."""
     lines = BomLine.objects.filter(bom__plant=plant, component_id__in_ids=item_ids)
-    return set(lines.values_list("bom__parent_id", flat=True))
+    return set(lines.order_by().values_list("bom__parent_id", flat=True))
 
 
 ParentDemand = Literal["orders", "totals"]
@@ -251,6 +255,7 @@ class _Reader:
         rules = (
             self._scoped(SourcingRule.objects.filter(plant=self.plant).valid_on(self.today))
             .exclude(supplier__status=Supplier.Status.BLOCKED)
+            .order_by("priority", "id")
             .values(
                 "item_id",
                 "supplier_id",
@@ -271,9 +276,8 @@ class _Reader:
         return {item: rule for item, rule in best.items() if item in known}
 
     def _available(self, known: set[int]) -> dict[int, Decimal]:
-        rows = self._scoped(InventoryBalance.objects.filter(plant=self.plant)).values_list(
-            "item_id", "on_hand", "on_hold"
-        )
+        balances = self._scoped(InventoryBalance.objects.filter(plant=self.plant)).order_by()
+        rows = balances.values_list("item_id", "on_hand", "on_hold")
         available = {item: on_hand - on_hold for item, on_hand, on_hold in rows if item in known}
         self.counts["balances"] = len(available)
         return available
@@ -285,7 +289,7 @@ class _Reader:
         if parent_ids is not None:
             lines = lines.filter(bom__parent_id__in_ids=parent_ids)
         return list(
-            lines.values_list(
+            lines.order_by("bom_id", "component_id").values_list(
                 "bom__parent_id",
                 "component_id",
                 "component__code",
@@ -482,9 +486,13 @@ class _Reader:
         rows = list(lines)
         split = defaultdict(list)
         if rows:
-            schedule = ConfirmedScheduleLine.objects.filter(
-                po_line__po__plant=self.plant, po_line_id__in_ids=[row[0] for row in rows]
-            ).values_list("po_line_id", "quantity", "delivery_date")
+            schedule = (
+                ConfirmedScheduleLine.objects.filter(
+                    po_line__po__plant=self.plant, po_line_id__in_ids=[row[0] for row in rows]
+                )
+                .order_by()
+                .values_list("po_line_id", "quantity", "delivery_date")
+            )
             for line_id, quantity, day in schedule:
                 split[line_id].append((day, quantity))
         count = 0
