@@ -42,7 +42,8 @@ def ids_in(column: str, ids: Iterable[int], *, vendor: str | None = None) -> tup
     one plan whatever their count), a list of parameters elsewhere (SQLite)."""
     ids = list(ids)
     if (vendor or connection.vendor) == "postgresql":
-        return f"{column} = ANY(%s::bigint[])", [ids]
+        # As an array literal: the driver binds on the client and would quote id by id.
+        return f"{column} = ANY(%s::bigint[])", ["{" + ",".join(str(int(i)) for i in ids) + "}"]
     if not ids:
         return "1 = 0", []
     return f"{column} IN ({', '.join(['%s'] * len(ids))})", ids

@@ -63,6 +63,6 @@ def automatic_change_requests(run: MrpRun, *, item_ids: Collection[int] | None) 
         po_line__po__supplier_id__in=automatic.values("supplier_id"),
     ).select_related("po_line")
     if item_ids is not None:
-        messages = messages.filter(item_id__in=item_ids)
+        messages = messages.filter(item_id__in_ids=item_ids)
     pending = [m for m in messages if m.po_line.requested_date != m.to_date]
     return change_request_send(messages=pending) if pending else []

@@ -90,16 +90,29 @@ def settings_of(plant: Plant) -> PlantPlanningSettings:
 def affected_items(plant: Plant, changed: Collection[int]) -> set[int]:
     """The changed items and every item below them in the plant's BOMs (any revision).
 
-    One query per BOM level, through the component index: a net change touches a few hundred
-    items of a plant's ten thousand, and reading all its BOM lines would cost more than planning.
+    One recursive query through the BOM indexes: a net change touches a few hundred items of a
+    plant's ten thousand, and reading all its BOM lines would cost more than planning them.
     """
-    reached = set(changed)
-    frontier = set(reached)
-    while frontier:
-        below = BomLine.objects.filter(bom__plant=plant, bom__parent_id__in_ids=frontier)
-        frontier = set(below.order_by().values_list("component_id", flat=True)) - reached
-        reached |= frontier
-    return reached
+    seeds = set(changed)
+    if not seeds:
+        return set()
+    bom, line = Bom._meta.db_table, BomLine._meta.db_table
+    seed_filter, seed_params = ids_in("b.parent_id", seeds)
+    sql = f"""
+        WITH RECURSIVE below(item_id) AS (
+            SELECT bl.component_id FROM "{line}" bl JOIN "{bom}" b ON b.id = bl.bom_id
+            WHERE b.plant_id = %s AND {seed_filter}
+            UNION
+            SELECT bl.component_id FROM "{line}" bl
+            JOIN "{bom}" b ON b.id = bl.bom_id
+            JOIN below ON b.parent_id = below.item_id
+            WHERE b.plant_id = %s
+        )
+        SELECT item_id FROM below
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [plant.pk, *seed_params, plant.pk])
+        return seeds | {item for (item,) in cursor.fetchall()}
 
 
 def parents_of(plant: Plant, item_ids: Collection[int]) -> set[int]:
@@ -441,16 +454,20 @@ class _Reader:
         codes = dict(Item.objects.filter(pk__in=converting).values_list("pk", "code"))
         units = dict(UnitOfMeasure.objects.values_list("pk", "code")) if converting else {}
         totals: dict[tuple[int, int], float] = defaultdict(float)
+        buckets: dict = {}
         for component, uom, base, release, need in rows:
+            bucket = buckets.get(release)
+            if bucket is None:
+                bucket = buckets[release] = self.bucket(_as_date(release))
             if uom != base:
                 need = converter.convert(
-                    need,
+                    Decimal(str(need)),
                     item_id=component,
                     item_code=codes[component],
                     from_uom=units[uom],
                     to_uom=units[base],
                 )
-            totals[component, self.bucket(_as_date(release))] += float(need)
+            totals[component, bucket] += float(need)
         for (component, bucket), need in totals.items():
             yield component, (bucket, need, ("parent_plan", "stored plan of the parents"))
 
@@ -590,13 +607,18 @@ class _Reader:
 
 def parent_order_needs(plant: Plant, parents: Collection[int], components: Collection[int]):
     """(component, BOM unit id, base unit id, release date, summed need) of the parents' stored
-    planned orders for those components: the BOM revision in effect at each order's release."""
+    planned orders for those components: the BOM revision in effect at each order's release.
+
+    In floating point, as the engine computes (numeric arithmetic costs PostgreSQL more than the
+    join), in the BOM line's unit.
+    """
     order, bom, line, item = (model._meta.db_table for model in (PlannedOrder, Bom, BomLine, Item))
     parent_filter, parent_params = ids_in("po.item_id", parents)
     component_filter, component_params = ids_in("bl.component_id", components)
     sql = f"""
         SELECT bl.component_id, bl.uom_id, c.base_uom_id, po.release_date,
-               SUM(po.quantity * bl.quantity * (1 + bl.scrap_percent / 100))
+               SUM(CAST(po.quantity AS DOUBLE PRECISION) * CAST(bl.quantity AS DOUBLE PRECISION)
+                   * (1 + CAST(bl.scrap_percent AS DOUBLE PRECISION) / 100))
         FROM "{order}" po
         JOIN "{bom}" b ON b.parent_id = po.item_id AND b.plant_id = po.plant_id
         JOIN "{line}" bl ON bl.bom_id = b.id

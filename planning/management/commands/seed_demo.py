@@ -5,7 +5,7 @@ import time
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand
-from django.db import transaction
+from django.db import connection, transaction
 from django.test.utils import override_settings
 from tqdm import tqdm
 
@@ -68,6 +68,7 @@ class Command(BaseCommand):
             "purchase orders",
             "forecasts",
             "demand orders",
+            "statistics",
             "MRP plan",
         ]
         with tqdm(
@@ -89,6 +90,12 @@ class Command(BaseCommand):
                 seed_procurement(progress=progress)
             seed_connectors()
             seed_planning_forecasts(progress=progress)
+            # A bulk load leaves PostgreSQL planning queries on empty-table statistics until
+            # autovacuum comes by: refresh them before the plan and the first users' queries.
+            if connection.vendor == "postgresql":
+                with connection.cursor() as cursor:
+                    cursor.execute("ANALYZE")
+            progress("statistics", 1)
             seed_plan(progress=progress)
         if quiet:
             return
