@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from functools import cache
 
+from celery.exceptions import SoftTimeLimitExceeded
 from django.db import IntegrityError, connection, transaction
 from django.urls import reverse
 from django.utils import timezone
@@ -550,6 +551,9 @@ def _process(message: InboundMessage, *, chunked: bool = False) -> bool:
         if chunked and _lock_not_available(error):
             message.attempts -= 1
             return False
+        raise
+    except SoftTimeLimitExceeded:
+        # The worker's time limit, not the message: it stays received for the next drain.
         raise
     except Exception as error:  # a defect, not bad data: park it for a person, keep it replayable
         forget_memoized()

@@ -6,6 +6,9 @@ Redis `SET NX` flag says a drain is already queued, so only the first kick publi
 A drain applies its partition's received messages in id order until none is left, then
 clears its flag and looks once more, so a message stored meanwhile is never stranded (and the
 beat sweep kicks any partition with old received messages, in case a flag outlived its drain).
+A drain that has run DRAIN_SECONDS hands over to a fresh drain task, keeping the flag, and
+returns: well before the worker's time limit, which would otherwise stop it mid-partition with
+its messages left for the beat's sweep (100,000 MES events once stalled that way at 85,323).
 A running drain refreshes a heartbeat key after every chunk it applies; a kick that finds the
 flag set but no heartbeat, on a flag older than the heartbeat's life, takes the flag over: its
 drain was killed (SIGKILL, a lost machine), so recovery waits HEARTBEAT_SECONDS, not
@@ -30,6 +33,9 @@ HEARTBEAT_SECONDS = 60
 # How long a drain's messages may share a lookup (an ownership or BOM change made in Weft
 # meanwhile is seen by the drain this much later at most).
 MEMO_SECONDS = 5.0
+# How long one drain task runs before it hands over to the next (CELERY_TASK_SOFT_TIME_LIMIT is
+# 600 s).
+DRAIN_SECONDS = 120.0
 
 
 def partitions() -> int:
@@ -118,8 +124,9 @@ def drain(partition: int, apply, batch: int = 200) -> int:
     applied = 0
     client = _redis(celery_app.conf.broker_url)
     client.set(_heartbeat(partition), "1", ex=HEARTBEAT_SECONDS)
+    started = time.monotonic()
     with memo_scope():
-        memo_since = time.monotonic()
+        memo_since = started
         while True:
             ids = pending_ids(partition, batch)
             if not ids:
@@ -139,3 +146,9 @@ def drain(partition: int, apply, batch: int = 200) -> int:
             applied += len(ids)
             client.expire(_flag(partition), FLAG_SECONDS)
             client.set(_heartbeat(partition), "1", ex=HEARTBEAT_SECONDS)
+            if time.monotonic() - started > DRAIN_SECONDS:
+                # Hand over with the flag still ours: no kick queues a second drain meanwhile.
+                from integrations.tasks.inbox import drain_inbox
+
+                drain_inbox.delay(partition)
+                return applied

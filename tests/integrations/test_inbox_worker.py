@@ -5,6 +5,7 @@ from datetime import timedelta
 
 import pytest
 from celery import current_app as celery_app
+from celery.signals import task_postrun
 from rest_framework.test import APIClient
 
 from integrations import inbox_queue
@@ -114,3 +115,43 @@ def test_a_drain_flag_without_heartbeat_is_taken_over_and_a_live_or_young_one_is
     assert Item.objects.count() == Item.history.count() == 30
     for partition in partitions:
         assert not flags.exists(inbox_queue._heartbeat(partition))
+
+
+@pytest.mark.worker
+@pytest.mark.django_db(transaction=True)
+def test_a_drain_past_its_time_hands_over_to_a_fresh_task_and_strands_nothing(monkeypatch):
+    # given drains that may run no time at all before handing over (600 s is the worker's limit)
+    monkeypatch.setattr(inbox_queue, "DRAIN_SECONDS", 0.0)
+    UnitFactory(code="EA")
+    erp = ExternalSystemFactory(code="ERP-EU")
+    ownership_set(object_type="item", system=erp)
+    _, key = api_key_create(system=erp, scopes=["inbound:write"])
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {key}")
+    drains: list[int] = []
+
+    def count_drains(sender=None, args=(), **_):
+        if sender.name == "integrations.tasks.inbox.drain_inbox":
+            drains.append(args[0])
+
+    task_postrun.connect(count_drains, weak=False)
+    try:
+        with real_worker():
+            # when a batch lands in every partition
+            _post(client, "HANDOVER", 120)
+
+            # then each partition's drain applies a batch, hands over, and its successor finds
+            # the partition empty and lets the flag go; every message is applied once
+            pending = InboundMessage.objects.filter(status="received")
+            assert wait_until(lambda: not pending.exists(), timeout=60)
+            flags = inbox_queue._redis(celery_app.conf.broker_url)
+            partitions = range(inbox_queue.partitions())
+            assert wait_until(
+                lambda: not any(flags.exists(inbox_queue._flag(p)) for p in partitions), timeout=20
+            )
+    finally:
+        task_postrun.disconnect(count_drains)
+
+    assert sorted(drains) == sorted([*partitions, *partitions])
+    assert InboundMessage.objects.filter(status="applied").count() == 120
+    assert Item.objects.count() == Item.history.count() == 120
