@@ -38,6 +38,11 @@ Measured on the shared 2-core VM, with four other agents' test suites and benche
   (on 100,000 events such a backlog, 58,541 tasks, starved the drains). With one task per
   subscriber per dispatched batch on the `subscribers` queue: 91 events/s and 8.6 ms per event
   with every subscriber run and nothing left queued (62 events/s in an earlier run at load 7).
+- 100,000 events with -c 4 on a quiet machine (load 2.5, 2026-11-22): 143 events/s (701 s from
+  the first POST to the last message applied), 6.6 ms worker CPU per event, every check PASS,
+  550 subscriber batch tasks still queued at the end. The run before it stalled at 85,323: each
+  partition's drain ran into the worker's 600 s time limit and was killed with its flag held;
+  drains now hand over to a fresh task after DRAIN_SECONDS (integrations/inbox_queue.py).
 
 It runs on its own database (`weft_bench_mes`, made, migrated and dropped by bench/support.py)
 and its own Redis database (BENCH_MES_REDIS, default 11), which it empties first.

@@ -162,6 +162,8 @@ def _net_change(plant: Plant, up_to: int) -> MrpRun:
     run = MrpRun.objects.create(
         plant=plant,
         mode=MrpRun.Mode.NET_CHANGE,
+        status=MrpRun.Status.RUNNING,
+        started_at=timezone.now(),
         trigger=trigger[:300],
         correlation_id=correlation,
         items_requested=len(items),
@@ -170,8 +172,13 @@ def _net_change(plant: Plant, up_to: int) -> MrpRun:
 
 
 def _phase(run: MrpRun, phase: str, done: int, total: int, progress: Progress | None) -> None:
+    """Record the run's progress; a net change's phases last milliseconds and only its end is
+    stored (with its timings), a full run's each as it starts, for the console to show."""
     run.phase, run.progress_done, run.progress_total = phase, done, total
-    MrpRun.objects.filter(pk=run.pk).update(phase=phase, progress_done=done, progress_total=total)
+    if run.mode == MrpRun.Mode.FULL:
+        MrpRun.objects.filter(pk=run.pk).update(
+            phase=phase, progress_done=done, progress_total=total
+        )
     if progress is not None:
         progress(phase, done, total)
 
@@ -181,8 +188,9 @@ def _execute(
 ) -> MrpRun:
     started = time.perf_counter()
     timings = {}
-    run.status, run.started_at = MrpRun.Status.RUNNING, timezone.now()
-    run.save(update_fields=["status", "started_at"])
+    if run.status != MrpRun.Status.RUNNING:
+        run.status, run.started_at = MrpRun.Status.RUNNING, timezone.now()
+        run.save(update_fields=["status", "started_at"])
     try:
         today = timezone.localdate()
         scope = None if changed is None else affected_items(run.plant, changed)

@@ -164,7 +164,11 @@ class _Writer:
                     PlannedOrder,
                     f"{planned} AND (item_id, due_date) IN "
                     "(SELECT * FROM unnest(%s::bigint[], %s::date[]))",
-                    [*planned_params, ids[rows].tolist(), [self.days[b] for b in buckets]],
+                    [
+                        *planned_params,
+                        "{" + ",".join(map(str, ids[rows].tolist())) + "}",
+                        "{" + ",".join(self.days[b].isoformat() for b in buckets.tolist()) + "}",
+                    ],
                 )
                 return
             due: dict[int, list[date]] = defaultdict(list)
