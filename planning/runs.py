@@ -13,6 +13,7 @@ import time
 import zlib
 from collections.abc import Callable, Collection, Iterator
 from contextlib import contextmanager
+from datetime import timedelta
 
 from django.db import connection, transaction
 from django.db.models import Max
@@ -102,6 +103,28 @@ def net_change_request(
     NetChangeRequest.objects.bulk_create(rows)
     transaction.on_commit(lambda: net_change_task.delay(plant.pk))
     return len(rows)
+
+
+def stale_net_change_requests_requeue(*, older_than_seconds: float = 60) -> list[int]:
+    """Queue a drain for every plant with requests pending longer than that; return the plants.
+
+    A drain is queued when a request commits; one whose task was lost (a worker killed before it
+    took the task, a crash that undid the drain's commit) would otherwise wait for the plant's
+    next request or the nightly run.
+    """
+    from planning.tasks import net_change_task
+
+    cutoff = timezone.now() - timedelta(seconds=older_than_seconds)
+    plants = sorted(
+        set(
+            NetChangeRequest.objects.filter(requested_at__lte=cutoff)
+            .order_by()
+            .values_list("plant_id", flat=True)
+        )
+    )
+    for plant_id in plants:
+        net_change_task.delay(plant_id)
+    return plants
 
 
 def mrp_run_execute(run: MrpRun, *, progress: Progress | None = None) -> MrpRun:

@@ -5,7 +5,12 @@ from celery import shared_task
 from masterdata.models import Plant
 from planning.exceptions.mrp import mrp_exceptions_sync
 from planning.models import MrpRun
-from planning.runs import mrp_run_execute, mrp_run_request, net_change_drain
+from planning.runs import (
+    mrp_run_execute,
+    mrp_run_request,
+    net_change_drain,
+    stale_net_change_requests_requeue,
+)
 
 
 @shared_task(acks_late=True)
@@ -22,6 +27,12 @@ def net_change_task(plant_id: int) -> int:
     """Plan the plant's pending net-change requests; return how many runs that took."""
     plant = Plant.objects.filter(pk=plant_id).first()
     return 0 if plant is None else len(net_change_drain(plant))
+
+
+@shared_task
+def requeue_stale_net_changes() -> int:
+    """Beat: drain plants whose net-change requests have waited over a minute."""
+    return len(stale_net_change_requests_requeue())
 
 
 @shared_task

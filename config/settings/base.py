@@ -234,6 +234,11 @@ CELERY_BEAT_SCHEDULE: dict = {
         "task": "procurement.tasks.remind_stale_acknowledgements",
         "schedule": 900.0,
     },
+    # A net-change drain whose task was lost is queued again within about two minutes.
+    "planning-requeue-stale-net-changes": {
+        "task": "planning.tasks.requeue_stale_net_changes",
+        "schedule": 60.0,
+    },
     "inbox-requeue-stale": {
         "task": "integrations.tasks.inbox.requeue_stale_inbound_messages",
         "schedule": 60.0,

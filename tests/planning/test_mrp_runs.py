@@ -1,17 +1,26 @@
 """MRP end to end on PostgreSQL: load, plan, write, pegging, runs, net change, locks."""
 
 from collections import defaultdict
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
 from django.db import connection
+from django.utils import timezone
 
 from integrations.models import Event
 from planning.models import MrpMessage, MrpRecord, MrpRun, NetChangeRequest, PlannedOrder
 from planning.mrp.loader import load
 from planning.pegging import end_demands
-from planning.runs import LOCK_NAMESPACE, mrp_run_full, net_change_drain, net_change_request
-from tests.factories import SourcingRuleFactory, SupplierFactory
+from planning.runs import (
+    LOCK_NAMESPACE,
+    mrp_run_full,
+    net_change_drain,
+    net_change_request,
+    stale_net_change_requests_requeue,
+)
+from tests.celery_worker import real_worker, wait_until
+from tests.factories import PlantFactory, SourcingRuleFactory, SupplierFactory
 from tests.planning.mrp_fixtures import bike_plant, order, week
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -309,3 +318,29 @@ def test_the_exception_panel_shows_the_plan_the_pegging_and_firms_the_planned_or
     # The firmed order is supply now: the replan no longer advises expediting a planned order.
     expedite.refresh_from_db()
     assert expedite.closed_at is not None
+
+
+@pytest.mark.worker
+def test_requests_whose_drain_was_lost_are_planned_after_the_sweep():
+    plant = bike_plant(wheel_on_hand="0")
+    line = order("SO-1", plant.bike, plant.plant, "10", week(3))
+    mrp_run_full(plant=plant.plant)
+    line.quantity = Decimal("30")
+    line.save()
+    # a request stored as if its drain task had been lost (a worker killed before taking it)
+    NetChangeRequest.objects.create(plant=plant.plant, item=plant.bike, reason="SO-1 changed")
+    NetChangeRequest.objects.update(requested_at=timezone.now() - timedelta(minutes=5))
+    # and one just made at another plant, whose drain may still be on its way
+    other = PlantFactory(code="P200")
+    NetChangeRequest.objects.create(plant=other, item=plant.wheel, reason="just now")
+
+    with real_worker():
+        assert stale_net_change_requests_requeue(older_than_seconds=60) == [plant.plant.pk]
+        assert wait_until(
+            lambda: not NetChangeRequest.objects.filter(plant=plant.plant).exists(), timeout=30
+        )
+
+    run = MrpRun.objects.latest("id")
+    assert run.mode == MrpRun.Mode.NET_CHANGE and run.status == MrpRun.Status.SUCCEEDED
+    assert ("BIKE", "make", Decimal("30"), week(2), week(3), None) in planned(plant.plant)
+    assert stale_net_change_requests_requeue(older_than_seconds=60) == []
