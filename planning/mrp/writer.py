@@ -40,6 +40,10 @@ from planning.mrp.tables import (
 )
 
 PLANNED_RECEIPTS = MATRICES.index("planned_receipts")
+MESSAGE_COLUMNS = (
+    "plant_id", "item_id", "run_id", "kind", "date", "to_date", "quantity", "reason",
+    "po_line_id", "work_order_id", "planned_order_id",
+)  # fmt: skip
 # Values are stored with six decimals: closer than half the last one is the same value.
 TOLERANCE = 5e-7
 
@@ -66,7 +70,7 @@ def write_plan(run: MrpRun, loaded: LoadedPlant, result: PlanResult, *, full: bo
     changes = None if full else writer.changes()
     writer.clear(changes)
     orders = writer.planned_orders(changes)
-    exceptions = writer.messages()
+    exceptions = writer.messages(changes)
     writer.records(changes)
     if full and connection.vendor == "postgresql":
         quote = connection.ops.quote_name
@@ -135,11 +139,11 @@ class _Writer:
 
     def clear(self, changes: Changes | None) -> None:
         """Delete what is to be rewritten, in plain SQL (the ORM's delete would load every row):
-        all of the items' messages, and their records and planned orders that changed."""
+        everything on a full run; on a net change the items' records and planned orders that
+        changed (their advice is compared in `messages`)."""
         plant = "plant_id = %s"
         planned = f"{plant} AND status = %s"
         planned_params = [self.plant_id, PlannedOrder.Status.PLANNED]
-        scope, scope_params = ids_in("item_id", self.item_ids)
         with connection.cursor() as cursor:
 
             def delete(model, where: str, params: list) -> None:
@@ -150,7 +154,6 @@ class _Writer:
                 delete(MrpRecord, plant, [self.plant_id])
                 delete(PlannedOrder, planned, planned_params)
                 return
-            delete(MrpMessage, f"{plant} AND {scope}", [self.plant_id, *scope_params])
             ids = np.array(self.item_ids, dtype=np.int64)
             items, params = ids_in("item_id", ids[changes.records].tolist())
             delete(MrpRecord, f"{plant} AND {items}", [self.plant_id, *params])
@@ -236,7 +239,8 @@ class _Writer:
     def _receipt(self, item: int, ordinal: int):
         return self.loaded.receipts[self.network.receipt_id(item, ordinal)]
 
-    def messages(self) -> int:
+    def messages(self, changes: Changes | None) -> int:
+        """Store the run's advice; returns how much the plan holds."""
         table = self.result.exception_table
         orders = self._orders_due(
             {
@@ -278,23 +282,46 @@ class _Writer:
                     or planned_id,
                 )
             )
-        return copy_rows(
-            MrpMessage,
-            (
-                "plant_id",
-                "item_id",
-                "run_id",
-                "kind",
-                "date",
-                "to_date",
-                "quantity",
-                "reason",
-                "po_line_id",
-                "work_order_id",
-                "planned_order_id",
-            ),
-            rows,
-        )
+        if changes is not None:
+            rows = self._changed_messages(rows)
+        copy_rows(MrpMessage, MESSAGE_COLUMNS, rows)
+        return table.kind.size
+
+    def _changed_messages(self, rows: list[tuple]) -> list[tuple]:
+        """Net change: keep the stored advice of each item whose advice is unchanged (most of
+        them: a forecast change moves a few weeks of a few items); delete the others' and return
+        their new rows."""
+
+        def same(row) -> tuple:
+            # kind, date, to date, quantity, reason, PO line, work order, planned order
+            kind, day, to_day, quantity, reason, *objects = row
+            to_day = None if to_day is None else str(to_day)
+            return (kind, str(day), to_day, round(float(quantity), 6), reason, *objects)
+
+        new: dict[int, list] = defaultdict(list)
+        for row in rows:
+            new[row[1]].append(same(row[3:]))
+        stored: dict[int, list] = defaultdict(list)
+        items, params = ids_in("item_id", self.item_ids)
+        columns = ", ".join(f'"{c}"' for c in MESSAGE_COLUMNS[1:2] + MESSAGE_COLUMNS[3:])
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f'SELECT {columns} FROM "{MrpMessage._meta.db_table}" '
+                f"WHERE plant_id = %s AND {items}",
+                [self.plant_id, *params],
+            )
+            for item_id, *row in cursor.fetchall():
+                stored[item_id].append(same(row))
+        changed = [i for i in self.item_ids if sorted(new.get(i, ())) != sorted(stored.get(i, ()))]
+        if changed:
+            items, params = ids_in("item_id", changed)
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    f'DELETE FROM "{MrpMessage._meta.db_table}" WHERE plant_id = %s AND {items}',
+                    [self.plant_id, *params],
+                )
+        rewrite = set(changed)
+        return [row for row in rows if row[1] in rewrite]
 
     def _reason(self, kind, bucket, to_bucket, quantity, detail, order, planned) -> str:
         when = self.day(bucket).isoformat()

@@ -183,9 +183,12 @@ def test_net_change_keeps_unchanged_orders_and_their_numbers_and_replaces_change
 def test_a_net_change_that_alters_nothing_keeps_the_whole_plan():
     plant = bike_plant(wheel_on_hand="0")
     order("SO-1", plant.bike, plant.plant, "10", week(3))
+    order("SO-2", plant.bike, plant.plant, "5", week(1))  # too soon: advice to act on
     mrp_run_full(plant=plant.plant)
     before = set(PlannedOrder.objects.values_list("number", "item_id", "quantity", "due_date"))
     records = dict(MrpRecord.objects.values_list("item_id", "run_id"))
+    advice = set(MrpMessage.objects.values_list("pk", "kind", "item_id", "reason"))
+    assert advice
 
     net_change_request(plant=plant.plant, item_ids=[plant.bike.pk], reason="nothing new")
 
@@ -194,6 +197,7 @@ def test_a_net_change_that_alters_nothing_keeps_the_whole_plan():
         before
     )
     assert dict(MrpRecord.objects.values_list("item_id", "run_id")) == records
+    assert set(MrpMessage.objects.values_list("pk", "kind", "item_id", "reason")) == advice
 
 
 def test_a_new_preferred_supplier_moves_every_planned_order_of_the_item():
