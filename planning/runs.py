@@ -108,9 +108,9 @@ def net_change_request(
 def stale_net_change_requests_requeue(*, older_than_seconds: float = 60) -> list[int]:
     """Queue a drain for every plant with requests pending longer than that; return the plants.
 
-    A drain is queued when a request commits; one whose task was lost (a worker killed before it
-    took the task, a crash that undid the drain's commit) would otherwise wait for the plant's
-    next request or the nightly run.
+    A drain is queued when a request commits; requests whose drain was lost (a broker that lost
+    the task, a drain that failed) would otherwise wait for the plant's next request or the
+    nightly run.
     """
     from planning.tasks import net_change_task
 
