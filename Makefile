@@ -8,8 +8,9 @@ STAMP := $(VENV)/.installed
 TEST_ENV := DJANGO_SETTINGS_MODULE=config.settings.test
 PYTEST_ARGS ?=
 # Tests run a second time on SQLite, the `make run` default: the console KPIs and the MRP writer
-# (which takes other SQL there) must be portable.
-SQLITE_TESTS := tests/planning/console_pages/test_kpis.py tests/planning/test_mrp_runs.py
+# (which takes other SQL there) and the id filters must be portable.
+SQLITE_TESTS := tests/planning/console_pages/test_kpis.py tests/planning/test_mrp_runs.py \
+	tests/integrations/test_bulk.py
 
 .PHONY: run test lint format venv services browser serve bench clean
 
