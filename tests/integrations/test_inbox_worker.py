@@ -18,21 +18,27 @@ from tests.factories import ExternalSystemFactory, UnitFactory
 from tests.integrations.conftest import envelope
 
 
-@pytest.mark.worker
-@pytest.mark.django_db(transaction=True)
-def test_messages_sent_one_by_one_and_in_a_batch_are_applied_once_by_a_real_worker():
-    # given an ERP that owns items, and a real worker on Redis
+@pytest.fixture
+def erp_client():
+    """An ERP that owns items, calling with an inbound key."""
     UnitFactory(code="EA")
     erp = ExternalSystemFactory(code="ERP-EU")
     ownership_set(object_type="item", system=erp)
     _, key = api_key_create(system=erp, scopes=["inbound:write"])
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Bearer {key}")
+    api = APIClient()
+    api.credentials(HTTP_AUTHORIZATION=f"Bearer {key}")
+    return api
+
+
+@pytest.mark.worker
+@pytest.mark.django_db(transaction=True)
+def test_messages_sent_one_by_one_and_in_a_batch_are_applied_once_by_a_real_worker(erp_client):
+    # given an ERP that owns items, and a real worker on Redis
 
     with real_worker():
         # when it sends 30 messages one by one, then a batch of 120 with 20 repeats among them
         for n in range(30):
-            response = client.post(
+            response = erp_client.post(
                 "/api/v1/inbound/",
                 json.dumps(envelope(f"one-{n}", code=f"ONE-{n}")),
                 content_type="application/json",
@@ -41,7 +47,7 @@ def test_messages_sent_one_by_one_and_in_a_batch_are_applied_once_by_a_real_work
         batch = [envelope(f"b-{n}", code=f"B-{n}") for n in range(100)] + [
             envelope(f"b-{n}", code=f"B-{n}") for n in range(20)
         ]
-        answer = client.post(
+        answer = erp_client.post(
             "/api/v1/inbound/batch/",
             json.dumps({"messages": batch}),
             content_type="application/json",
@@ -71,14 +77,10 @@ def _post(client, prefix: str, count: int) -> None:
 
 @pytest.mark.worker
 @pytest.mark.django_db(transaction=True)
-def test_a_drain_flag_without_heartbeat_is_taken_over_and_a_live_or_young_one_is_left_alone():
+def test_a_drain_flag_without_heartbeat_is_taken_over_and_a_live_or_young_one_is_left_alone(
+    erp_client,
+):
     # given an ERP that owns items and a real worker on Redis
-    UnitFactory(code="EA")
-    erp = ExternalSystemFactory(code="ERP-EU")
-    ownership_set(object_type="item", system=erp)
-    _, key = api_key_create(system=erp, scopes=["inbound:write"])
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Bearer {key}")
     pending = InboundMessage.objects.filter(status="received")
 
     with real_worker():
@@ -90,7 +92,7 @@ def test_a_drain_flag_without_heartbeat_is_taken_over_and_a_live_or_young_one_is
         for partition in partitions:
             flags.set(inbox_queue._flag(partition), "1", ex=old)
             flags.set(inbox_queue._heartbeat(partition), "1", ex=60)
-        _post(client, "LIVE", 20)
+        _post(erp_client, "LIVE", 20)
         # then nobody takes the flags over: the live drain owns the partitions
         assert not wait_until(lambda: pending.count() < 20, timeout=3)
 
@@ -106,7 +108,7 @@ def test_a_drain_flag_without_heartbeat_is_taken_over_and_a_live_or_young_one_is
         for partition in partitions:
             flags.set(inbox_queue._flag(partition), "1", ex=old)
         stale_received_messages_requeue(older_than=timedelta(0))
-        _post(client, "AFTER", 10)
+        _post(erp_client, "AFTER", 10)
 
         # then the sweep and the next intake take them over and every message is applied once
         assert wait_until(lambda: not pending.exists(), timeout=60)
@@ -119,15 +121,11 @@ def test_a_drain_flag_without_heartbeat_is_taken_over_and_a_live_or_young_one_is
 
 @pytest.mark.worker
 @pytest.mark.django_db(transaction=True)
-def test_a_drain_past_its_time_hands_over_to_a_fresh_task_and_strands_nothing(monkeypatch):
+def test_a_drain_past_its_time_hands_over_to_a_fresh_task_and_strands_nothing(
+    erp_client, monkeypatch
+):
     # given drains that may run no time at all before handing over (600 s is the worker's limit)
     monkeypatch.setattr(inbox_queue, "DRAIN_SECONDS", 0.0)
-    UnitFactory(code="EA")
-    erp = ExternalSystemFactory(code="ERP-EU")
-    ownership_set(object_type="item", system=erp)
-    _, key = api_key_create(system=erp, scopes=["inbound:write"])
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Bearer {key}")
     drains: list[int] = []
 
     def count_drains(sender=None, args=(), **_):
@@ -138,7 +136,7 @@ def test_a_drain_past_its_time_hands_over_to_a_fresh_task_and_strands_nothing(mo
     try:
         with real_worker():
             # when a batch lands in every partition
-            _post(client, "HANDOVER", 120)
+            _post(erp_client, "HANDOVER", 120)
 
             # then each partition's drain applies a batch, hands over, and its successor finds
             # the partition empty and lets the flag go; every message is applied once
