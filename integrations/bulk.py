@@ -42,11 +42,16 @@ def ids_in(column: str, ids: Iterable[int], *, vendor: str | None = None) -> tup
     one plan whatever their count), a list of parameters elsewhere (SQLite)."""
     ids = list(ids)
     if (vendor or connection.vendor) == "postgresql":
-        # As an array literal: the driver binds on the client and would quote id by id.
-        return f"{column} = ANY(%s::bigint[])", ["{" + ",".join(str(int(i)) for i in ids) + "}"]
+        return f"{column} = ANY(%s::bigint[])", [id_array(ids)]
     if not ids:
         return "1 = 0", []
     return f"{column} IN ({', '.join(['%s'] * len(ids))})", ids
+
+
+def id_array(ids: Iterable[int]) -> str:
+    """The ids as one PostgreSQL array literal, to bind as `%s::bigint[]`: the driver binds on
+    the client and would quote a list id by id."""
+    return "{" + ",".join(str(int(i)) for i in ids) + "}"
 
 
 class InIds(models.Lookup):

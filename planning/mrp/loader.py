@@ -2,9 +2,10 @@
 
 A full run loads every item planned at the plant. A net change loads only the items asked for and
 everything below them; the parents above that set keep their stored plan, so their planned
-orders' component needs come in as demand, exactly what a full run would have exploded for them:
-one demand per parent order (`planned_order` sources, which pegging follows up the levels) or,
-for a net change that only needs the quantities, summed per component and week in the database.
+releases come in as demand on the components, exactly what a full run would have exploded for
+them: one demand per parent order (`planned_order` sources, which pegging follows up the levels)
+or, for a net change that only needs the quantities, per component and week from the parents'
+stored records (their planned releases row; their orders where a record is not current).
 
 Quantities are the items' base units; dates become weekly buckets from this week's Monday.
 Orders and demand dated before the horizon sit in its first bucket (past due, still wanted).
@@ -20,8 +21,10 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Literal
 
+import numpy as np
 from django.db import connection
-from django.db.models import Q
+from django.db.models import BinaryField, Q
+from django.db.models.functions import Substr
 
 from execution.models import InventoryBalance, WorkOrder
 from integrations.bulk import ids_in
@@ -37,8 +40,9 @@ from masterdata.models import (
 )
 from masterdata.units import UnitConverter
 from planning.consumption import planned_demand
-from planning.models import PlannedOrder, PlantPlanningSettings
+from planning.models import MrpRecord, PlannedOrder, PlantPlanningSettings
 from planning.mrp import records
+from planning.mrp.result import MATRICES
 from procurement.models import ConfirmedScheduleLine, PurchaseOrder, PurchaseOrderLine
 
 DEFAULT_HORIZON_WEEKS = 52
@@ -115,12 +119,6 @@ def affected_items(plant: Plant, changed: Collection[int]) -> set[int]:
         return seeds | {item for (item,) in cursor.fetchall()}
 
 
-def parents_of(plant: Plant, item_ids: Collection[int]) -> set[int]:
-    """The items whose BOMs at the plant (any revision) use any of these."""
-    lines = BomLine.objects.filter(bom__plant=plant, component_id__in_ids=item_ids)
-    return set(lines.order_by().values_list("bom__parent_id", flat=True))
-
-
 ParentDemand = Literal["orders", "totals"]
 
 
@@ -153,13 +151,66 @@ class _Reader:
         self.counts: dict[str, int] = {}
         self.receipts: dict[str, Receipt] = {}
         self._buckets: dict[date, int] = {}
-        self._parents: set[int] | None = None
+        self._base_units: dict[int, int] = {}
+        self._lines: list[tuple] | None = None
+
+    def lines(self) -> list[tuple]:
+        """(parent, component, quantity per in the component's base unit, scrap %, effective
+        from, to) of the BOM lines in effect from the horizon on into the items planned: every
+        line of the plant on a full run; on a net change those into its items, from parents
+        inside it (all their lines: the set holds everything below) and from parents above it.
+        Read once per load, in (BOM, component) order."""
+        if self._lines is None:
+            lines = self._scoped(
+                BomLine.objects.filter(bom__plant=self.plant).filter(
+                    Q(bom__effective_to__isnull=True) | Q(bom__effective_to__gt=self.start)
+                ),
+                "component_id",
+            )
+            rows = [
+                row
+                for row in lines.order_by("bom_id", "component_id").values_list(
+                    "bom__parent_id",
+                    "component_id",
+                    "quantity",
+                    "uom_id",
+                    "scrap_percent",
+                    "bom__effective_from",
+                    "bom__effective_to",
+                )
+                if row[1] in self._base_units
+            ]
+            self.counts["bom_lines"] = len(rows)
+            self._lines = self._in_base_units(rows)
+        return self._lines
+
+    def _in_base_units(self, rows: list[tuple]) -> list[tuple]:
+        base = self._base_units
+        converting = {row[1] for row in rows if row[3] != base[row[1]]}
+        if not converting:
+            return [
+                (p, c, quantity, scrap, starts, ends)
+                for p, c, quantity, _, scrap, starts, ends in rows
+            ]
+        converter = UnitConverter.load(converting)
+        codes = dict(Item.objects.filter(pk__in=converting).values_list("pk", "code"))
+        units = dict(UnitOfMeasure.objects.values_list("pk", "code"))
+        converted = []
+        for parent, component, quantity, uom, scrap, starts, ends in rows:
+            if uom != base[component]:
+                quantity = converter.convert(
+                    quantity,
+                    item_id=component,
+                    item_code=codes[component],
+                    from_uom=units[uom],
+                    to_uom=units[base[component]],
+                )
+            converted.append((parent, component, quantity, scrap, starts, ends))
+        return converted
 
     def parents(self) -> set[int]:
-        """The parents of the items loaded (a net change's), read once per load."""
-        if self._parents is None:
-            self._parents = parents_of(self.plant, self.only)
-        return self._parents
+        """The parents of the items loaded (a net change's), inside and above them."""
+        return {line[0] for line in self.lines()}
 
     def _scoped(self, queryset, field_name: str = "item_id"):
         if self.only is None:
@@ -251,6 +302,7 @@ class _Reader:
                 "item_id",
                 "item__item_type",
                 "item__low_level_code",
+                "item__base_uom_id",
                 "lead_time_days",
                 "safety_stock",
                 "lot_size_rule",
@@ -261,6 +313,7 @@ class _Reader:
             ).order_by("item__low_level_code", "item_id")
         }
         self.counts["items"] = len(found)
+        self._base_units = {item: row["item__base_uom_id"] for item, row in found.items()}
         return found
 
     def _suppliers(self, known: set[int]) -> dict[int, dict]:
@@ -295,42 +348,11 @@ class _Reader:
         self.counts["balances"] = len(available)
         return available
 
-    def _bom_rows(self, parent_ids: Collection[int] | None):
-        lines = BomLine.objects.filter(bom__plant=self.plant).filter(
-            Q(bom__effective_to__isnull=True) | Q(bom__effective_to__gt=self.start)
-        )
-        if parent_ids is not None:
-            lines = lines.filter(bom__parent_id__in_ids=parent_ids)
-        return list(
-            lines.order_by("bom_id", "component_id").values_list(
-                "bom__parent_id",
-                "component_id",
-                "component__code",
-                "component__base_uom__code",
-                "quantity",
-                "uom__code",
-                "scrap_percent",
-                "bom__effective_from",
-                "bom__effective_to",
-            )
-        )
-
-    def _converter(self, rows) -> UnitConverter | None:
-        if all(row[3] == row[5] for row in rows):
-            return None
-        return UnitConverter.load({row[1] for row in rows if row[3] != row[5]})
-
     def _boms(self, known: set[int]) -> dict[int, list[records.BomLine]]:
-        rows = self._bom_rows(self.only)
-        converter = self._converter(rows)
         boms: dict[int, list[records.BomLine]] = defaultdict(list)
-        for parent, component, code, base, quantity, uom, scrap, starts, ends in rows:
-            if parent not in known or component not in known:
+        for parent, component, quantity, scrap, starts, ends in self.lines():
+            if parent not in known:
                 continue
-            if uom != base:
-                quantity = converter.convert(
-                    quantity, item_id=component, item_code=code, from_uom=uom, to_uom=base
-                )
             boms[parent].append(
                 records.BomLine(
                     component_id=component,
@@ -340,7 +362,6 @@ class _Reader:
                     effective_to_bucket=None if ends is None else self._effective(ends),
                 )
             )
-        self.counts["bom_lines"] = len(rows)
         return boms
 
     def _effective(self, day: date) -> int:
@@ -375,19 +396,13 @@ class _Reader:
         lines in effect at release, in the component's base unit, with scrap."""
         if not orders:
             return
-        rows = [row for row in self._bom_rows({order[0] for order in orders}) if row[1] in known]
-        converter = self._converter(rows)
         by_parent = defaultdict(list)
-        for row in rows:
-            by_parent[row[0]].append(row)
+        for line in self.lines():
+            by_parent[line[0]].append(line)
         for parent, ordered, release, source in orders:
-            for _, component, code, base, quantity, uom, scrap, starts, ends in by_parent[parent]:
+            for _, component, quantity, scrap, starts, ends in by_parent[parent]:
                 if (starts and starts > release) or (ends and ends <= release):
                     continue
-                if uom != base:
-                    quantity = converter.convert(
-                        quantity, item_id=component, item_code=code, from_uom=uom, to_uom=base
-                    )
                 need = ordered * quantity * (1 + scrap / 100)
                 yield component, (self.bucket(release), float(need), source)
 
@@ -439,37 +454,72 @@ class _Reader:
         yield from self._component_needs(orders, known)
 
     def _parent_totals(self, known: set[int]):
-        """The same needs as `_parent_orders`, summed per component and release date in SQL.
-
-        The rule is `_component_needs`'s (the BOM revision in effect at the order's release,
-        quantity per with scrap, in the component's base unit), applied by the database to the
-        thousands of orders of a net change's parents; the property tests hold both to a full run.
-        """
+        """The same needs as `_parent_orders`, per component and week: each parent's planned
+        releases times the BOM lines in effect that week, as a full run explodes them
+        (`explosion.dependent_requirements`)."""
         parents = self._outside_parents(known)
         if not parents:
             return
-        rows = parent_order_needs(self.plant, parents, known)
-        converting = {row[0] for row in rows if row[1] != row[2]}
-        converter = UnitConverter.load(converting) if converting else None
-        codes = dict(Item.objects.filter(pk__in=converting).values_list("pk", "code"))
-        units = dict(UnitOfMeasure.objects.values_list("pk", "code")) if converting else {}
-        totals: dict[tuple[int, int], float] = defaultdict(float)
-        buckets: dict = {}
-        for component, uom, base, release, need in rows:
-            bucket = buckets.get(release)
-            if bucket is None:
-                bucket = buckets[release] = self.bucket(_as_date(release))
-            if uom != base:
-                need = converter.convert(
-                    Decimal(str(need)),
-                    item_id=component,
-                    item_code=codes[component],
-                    from_uom=units[uom],
-                    to_uom=units[base],
-                )
-            totals[component, bucket] += float(need)
-        for (component, bucket), need in totals.items():
-            yield component, (bucket, need, ("parent_plan", "stored plan of the parents"))
+        releases = self._stored_releases(parents)
+        edges = [line for line in self.lines() if line[0] in releases]
+        if not edges:
+            return
+        buckets = np.arange(self.horizon.bucket_count)
+        factor = np.array(
+            [float(q) * (1.0 + float(scrap) / 100.0) for _, _, q, scrap, _, _ in edges]
+        )
+        starts = np.array([0 if line[4] is None else self._effective(line[4]) for line in edges])
+        ends = np.array(
+            [buckets.size if line[5] is None else self._effective(line[5]) for line in edges]
+        )
+        needs = np.stack([releases[line[0]] for line in edges]) * factor[:, None]
+        needs *= (starts[:, None] <= buckets) & (buckets < ends[:, None])
+        components, edge_component = np.unique([line[1] for line in edges], return_inverse=True)
+        totals = np.zeros((components.size, buckets.size))
+        np.add.at(totals, edge_component, needs)
+        source = ("parent_plan", "stored plan of the parents")
+        for row, bucket in zip(*(axis.tolist() for axis in np.nonzero(totals)), strict=True):
+            yield int(components[row]), (bucket, float(totals[row, bucket]), source)
+
+    def _stored_releases(self, parents: set[int]) -> dict[int, np.ndarray]:
+        """Each parent's planned releases per bucket as its stored plan holds them: its record's
+        row where the record is current (this horizon, and none of the item's orders firmed since
+        it was planned: a firmed order is a scheduled receipt, no longer a release), else its
+        planned orders summed by release week."""
+        count = self.horizon.bucket_count
+        width = 8 * count
+        offset = MATRICES.index("planned_releases") * width
+        stored = MrpRecord.objects.filter(
+            plant=self.plant, item_id__in_ids=parents, first_bucket=self.start, bucket_count=count
+        ).values_list(
+            "item_id", "planned_at", Substr("values", offset + 1, width, output_field=BinaryField())
+        )
+        firmed: dict[int, list] = defaultdict(list)
+        # Firmed or released (not planned), matching the partial index's condition.
+        for item, at in (
+            PlannedOrder.objects.filter(plant=self.plant, item_id__in_ids=parents)
+            .exclude(status=PlannedOrder.Status.PLANNED)
+            .values_list("item_id", "firmed_at")
+        ):
+            firmed[item].append(at)
+        releases = {
+            item: np.frombuffer(bytes(row), dtype="<f8")
+            for item, planned_at, row in stored
+            if all(at is not None and at < planned_at for at in firmed.get(item, ()))
+        }
+        self.counts["parent_records"] = len(releases)
+        stale = parents - releases.keys()
+        if stale:
+            orders = PlannedOrder.objects.filter(
+                plant=self.plant, item_id__in_ids=stale, status=PlannedOrder.Status.PLANNED
+            ).values_list("item_id", "release_date", "quantity")
+            for item, release, quantity in orders:
+                bucket = self.bucket(release)
+                if bucket < count:
+                    if item not in releases:
+                        releases[item] = np.zeros(count)
+                    releases[item][bucket] += float(quantity)
+        return releases
 
     def _open_orders(self, known: set[int]) -> dict[int, list[records.ScheduledReceipt]]:
         receipts: dict[int, list[records.ScheduledReceipt]] = defaultdict(list)
@@ -603,40 +653,6 @@ class _Reader:
                     receipt_id, float(quantity), due_bucket=bucket
                 )
             receipts[item].append(receipt)
-
-
-def parent_order_needs(plant: Plant, parents: Collection[int], components: Collection[int]):
-    """(component, BOM unit id, base unit id, release date, summed need) of the parents' stored
-    planned orders for those components: the BOM revision in effect at each order's release.
-
-    In floating point, as the engine computes (numeric arithmetic costs PostgreSQL more than the
-    join), in the BOM line's unit.
-    """
-    order, bom, line, item = (model._meta.db_table for model in (PlannedOrder, Bom, BomLine, Item))
-    parent_filter, parent_params = ids_in("po.item_id", parents)
-    component_filter, component_params = ids_in("bl.component_id", components)
-    sql = f"""
-        SELECT bl.component_id, bl.uom_id, c.base_uom_id, po.release_date,
-               SUM(CAST(po.quantity AS DOUBLE PRECISION) * CAST(bl.quantity AS DOUBLE PRECISION)
-                   * (1 + CAST(bl.scrap_percent AS DOUBLE PRECISION) / 100))
-        FROM "{order}" po
-        JOIN "{bom}" b ON b.parent_id = po.item_id AND b.plant_id = po.plant_id
-        JOIN "{line}" bl ON bl.bom_id = b.id
-        JOIN "{item}" c ON c.id = bl.component_id
-        WHERE po.plant_id = %s AND po.status = %s AND {parent_filter} AND {component_filter}
-          AND (b.effective_from IS NULL OR b.effective_from <= po.release_date)
-          AND (b.effective_to IS NULL OR b.effective_to > po.release_date)
-        GROUP BY bl.component_id, bl.uom_id, c.base_uom_id, po.release_date
-    """
-    params = [plant.pk, PlannedOrder.Status.PLANNED, *parent_params, *component_params]
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return cursor.fetchall()
-
-
-def _as_date(value) -> date:
-    """A date column as raw SQL returns it: a date (PostgreSQL) or ISO text (SQLite)."""
-    return value if isinstance(value, date) else date.fromisoformat(str(value))
 
 
 @functools.cache

@@ -25,7 +25,7 @@ import numpy as np
 from django.db import connection
 from django.utils import timezone
 
-from integrations.bulk import copy_columns, copy_rows, ids_in
+from integrations.bulk import copy_columns, copy_rows, id_array, ids_in
 from planning.models import MrpMessage, MrpRecord, MrpRun, PlannedOrder
 from planning.mrp.loader import LoadedPlant
 from planning.mrp.result import MATRICES, PlanResult
@@ -169,7 +169,7 @@ class _Writer:
                     "(SELECT * FROM unnest(%s::bigint[], %s::date[]))",
                     [
                         *planned_params,
-                        "{" + ",".join(map(str, ids[rows].tolist())) + "}",
+                        id_array(ids[rows].tolist()),
                         "{" + ",".join(self.days[b].isoformat() for b in buckets.tolist()) + "}",
                     ],
                 )

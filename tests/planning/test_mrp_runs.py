@@ -9,6 +9,7 @@ from django.db import connection
 from django.utils import timezone
 
 from integrations.models import Event
+from masterdata.models import Bom, BomLine, UomConversion
 from planning.models import MrpMessage, MrpRecord, MrpRun, NetChangeRequest, PlannedOrder
 from planning.mrp.loader import load
 from planning.pegging import end_demands
@@ -20,7 +21,7 @@ from planning.runs import (
     stale_net_change_requests_requeue,
 )
 from tests.celery_worker import real_worker, wait_until
-from tests.factories import PlantFactory, SourcingRuleFactory, SupplierFactory
+from tests.factories import PlantFactory, SourcingRuleFactory, SupplierFactory, UnitFactory
 from tests.planning.mrp_fixtures import bike_plant, order, week
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -217,24 +218,77 @@ def test_a_new_preferred_supplier_moves_every_planned_order_of_the_item():
     assert MrpRecord.objects.get(item=plant.wheel).supplier_id == faster.pk
 
 
-def test_parents_stored_orders_summed_in_the_database_are_the_needs_of_each_order():
-    """The net change's parent demand ("totals") equals what pegging reads order by order."""
-    plant = bike_plant(wheel_on_hand="0")
+def _parent_demand(plant, mode) -> dict:
+    """The wheel's demand by bucket when a net change plans it alone (the bike keeps its plan)."""
+    loaded = load(plant.plant, today=week(0), item_ids=[plant.wheel.pk], parent_demand=mode)
+    (wheel,) = loaded.inputs.items
+    summed = defaultdict(float)
+    for demand in wheel.demands:
+        summed[demand.bucket] += demand.quantity
+    return {bucket: round(quantity, 9) for bucket, quantity in summed.items()}
+
+
+def _bike_orders(plant) -> None:
     for n, (quantity, due) in enumerate((("10", 3), ("7", 4), ("5", 4), ("9", 8))):
         order(f"SO-{n}", plant.bike, plant.plant, quantity, week(due))
+
+
+def test_parents_stored_records_give_the_needs_of_each_of_their_orders():
+    """The net change's parent demand ("totals", from the bike's stored record) equals what
+    pegging reads order by order."""
+    plant = bike_plant(wheel_on_hand="0")
+    _bike_orders(plant)
     mrp_run_full(plant=plant.plant)
 
-    def parent_demand(mode) -> dict:
-        loaded = load(plant.plant, today=week(0), item_ids=[plant.wheel.pk], parent_demand=mode)
-        (wheel,) = loaded.inputs.items
-        summed = defaultdict(float)
-        for demand in wheel.demands:
-            summed[demand.bucket] += demand.quantity
-        return dict(summed)
-
-    by_order = parent_demand("orders")
+    by_order = _parent_demand(plant, "orders")
     assert by_order == {2: 20.0, 3: 24.0, 7: 18.0}
-    assert parent_demand("totals") == by_order
+    assert _parent_demand(plant, "totals") == by_order
+
+
+def test_parents_needs_follow_the_bom_revision_unit_and_scrap_of_each_week():
+    plant = bike_plant(wheel_on_hand="0")
+    pair = UnitFactory(code="PR", name="Pair")
+    UomConversion.objects.create(from_uom=pair, to_uom=plant.wheel.base_uom, factor=Decimal("2"))
+    Bom.objects.filter(parent=plant.bike).update(effective_to=week(5))
+    later = Bom.objects.create(
+        parent=plant.bike, plant=plant.plant, revision="B", effective_from=week(5)
+    )
+    # From week 5: one pair (two wheels) per bike, plus 10% scrap.
+    BomLine.objects.create(
+        bom=later, component=plant.wheel, quantity=1, uom=pair, scrap_percent=Decimal("10")
+    )
+    _bike_orders(plant)
+    order("SO-9", plant.bike, plant.plant, "4", week(9))
+    mrp_run_full(plant=plant.plant)
+
+    by_order = _parent_demand(plant, "orders")
+    assert by_order == {2: 20.0, 3: 24.0, 7: 19.8, 8: 8.8}
+    assert _parent_demand(plant, "totals") == by_order
+
+
+def test_a_parent_order_firmed_since_its_record_counts_once_as_firmed_and_not_as_planned():
+    plant = bike_plant(wheel_on_hand="0")
+    _bike_orders(plant)
+    mrp_run_full(plant=plant.plant)
+    # Firmed after the run: no longer the bike's planned release, now an allocation.
+    PlannedOrder.objects.filter(item=plant.bike, due_date=week(4)).update(
+        status=PlannedOrder.Status.FIRMED, firmed_at=timezone.now()
+    )
+
+    by_order = _parent_demand(plant, "orders")
+    assert by_order == {2: 20.0, 3: 24.0, 7: 18.0}  # the firmed 12 bikes' 24 wheels, once
+    assert _parent_demand(plant, "totals") == by_order
+
+
+def test_a_parents_record_from_another_horizon_gives_way_to_its_orders():
+    plant = bike_plant(wheel_on_hand="0")
+    _bike_orders(plant)
+    mrp_run_full(plant=plant.plant)
+    record = MrpRecord.objects.get(item=plant.bike)
+    record.first_bucket, record.values = week(-1), bytes(len(record.values))
+    record.save()
+
+    assert _parent_demand(plant, "totals") == {2: 20.0, 3: 24.0, 7: 18.0}
 
 
 def test_before_the_first_full_run_there_is_no_plan_to_change():
