@@ -199,7 +199,7 @@ def main() -> int:
                 MrpRecord: (
                     "plant_id", "item_id", "run_id", "first_bucket", "bucket_count",
                     "today_bucket", "safety_stock", "on_hand", "values", "make", "supplier_id",
-                    "lead_time_buckets", "planned_at",
+                    "lead_time_buckets", "digest", "planned_at",
                 ),
             }
         )  # fmt: skip

@@ -80,7 +80,11 @@ class ForecastVersion(models.Model):
 class ForecastLine(models.Model):
     """Forecast quantity of one item for the bucket starting on `period_start`, in its base unit."""
 
-    version = models.ForeignKey(ForecastVersion, on_delete=models.CASCADE, related_name="lines")
+    # The unique (version, item, period) index serves lookups by version: a second index on the
+    # version alone only tempts PostgreSQL to read a whole version for a few items' lines.
+    version = models.ForeignKey(
+        ForecastVersion, on_delete=models.CASCADE, related_name="lines", db_index=False
+    )
     item = models.ForeignKey(Item, on_delete=models.PROTECT, related_name="+")
     period_start = models.DateField()
     quantity = models.DecimalField(**QUANTITY)

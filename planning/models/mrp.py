@@ -215,6 +215,8 @@ class MrpRecord(models.Model):
     make = models.BooleanField(default=False, help_text="Planned orders are made, not bought.")
     supplier = plan_reference(Supplier, models.SET_NULL, null=True, blank=True)
     lead_time_buckets = models.PositiveIntegerField(default=0)
+    # A hash of `values`: a net change compares its new plan with it, not with the values.
+    digest = models.CharField(max_length=32, blank=True, default="")
     planned_at = models.DateTimeField(auto_now=True)
 
     class Meta:

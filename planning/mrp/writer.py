@@ -17,6 +17,7 @@ when asked for (planning/pegging.py).
 
 from __future__ import annotations
 
+import hashlib
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -89,49 +90,74 @@ class _Writer:
         self.plant_id = loaded.plant.pk
         self.start = loaded.start
         self.item_ids = self.network.item_ids
-        self.days = [self.day(b) for b in range(self.network.bucket_count)]
+        self.days = [self.start + timedelta(weeks=b) for b in range(self.network.bucket_count)]
         stacked = np.stack([getattr(result, name) for name in MATRICES], axis=1)
         self.values = np.ascontiguousarray(np.round(stacked, 6), dtype="<f8")
+        self._digests: dict[int, str] = {}
 
     def day(self, bucket: int) -> date:
+        if 0 <= bucket < len(self.days):
+            return self.days[bucket]
         return self.start + timedelta(weeks=int(bucket))
+
+    def digest(self, row: int) -> str:
+        """The hash of the item's record values as stored (`MrpRecord.digest`)."""
+        found = self._digests.get(row)
+        if found is None:
+            found = self._digests[row] = hashlib.blake2b(
+                self.values[row].tobytes(), digest_size=16
+            ).hexdigest()
+        return found
 
     def supplier(self, row: int) -> int | None:
         return None if self.network.is_make[row] else self.network.supplier_ids[row]
 
     def changes(self) -> Changes:
-        """Compare the new plan with the items' stored records."""
+        """Compare the new plan with the items' stored records: their digests, and the planned
+        receipts row read alone (the values are stored uncompressed, so a slice is cheap)."""
         net = self.network
         count, buckets = len(self.item_ids), net.bucket_count
         records, whole = np.ones(count, bool), np.ones(count, bool)
         weeks = np.ones((count, buckets), bool)
         items, params = ids_in("item_id", self.item_ids)
+        width = 8 * buckets
         with connection.cursor() as cursor:
             cursor.execute(
                 "SELECT item_id, first_bucket, bucket_count, today_bucket, safety_stock, on_hand, "
-                f'make, supplier_id, lead_time_buckets, "values" FROM "{MrpRecord._meta.db_table}" '
-                f"WHERE plant_id = %s AND {items}",
-                [self.plant_id, *params],
+                'make, supplier_id, lead_time_buckets, digest, substr("values", %s, %s) '
+                f'FROM "{MrpRecord._meta.db_table}" WHERE plant_id = %s AND {items}',
+                [PLANNED_RECEIPTS * width + 1, width, self.plant_id, *params],
             )
             stored = cursor.fetchall()
-        for item_id, first, length, today, safety, on_hand, make, supplier, lead, values in stored:
+        for (
+            item_id,
+            first,
+            length,
+            today,
+            safety,
+            on_hand,
+            make,
+            supplier,
+            lead,
+            digest,
+            receipts,
+        ) in stored:
             row = net.index.get(item_id)
             same_horizon = str(first) == self.start.isoformat() and length == buckets
             if row is None or not same_horizon or today != net.today:
                 continue
-            old = np.frombuffer(bytes(values), dtype="<f8").reshape(len(MATRICES), buckets)
-            differs = np.abs(old - self.values[row]) > TOLERANCE
             same_terms = (
                 bool(make) == bool(net.is_make[row])
                 and supplier == self.supplier(row)
                 and lead == int(net.lead_time[row])
             )
             if same_terms:
+                old = np.frombuffer(bytes(receipts), dtype="<f8")
                 whole[row] = False
-                weeks[row] = differs[PLANNED_RECEIPTS]
+                weeks[row] = np.abs(old - self.values[row, PLANNED_RECEIPTS]) > TOLERANCE
             records[row] = (
                 not same_terms
-                or differs.any()
+                or digest != self.digest(row)
                 or abs(float(safety) - float(net.safety_stock[row])) > TOLERANCE
                 or abs(float(on_hand) - float(net.on_hand[row])) > TOLERANCE
             )
@@ -163,16 +189,8 @@ class _Writer:
             if rows.size == 0:
                 return
             if connection.vendor == "postgresql":
-                delete(
-                    PlannedOrder,
-                    f"{planned} AND (item_id, due_date) IN "
-                    "(SELECT * FROM unnest(%s::bigint[], %s::date[]))",
-                    [
-                        *planned_params,
-                        id_array(ids[rows].tolist()),
-                        "{" + ",".join(self.days[b].isoformat() for b in buckets.tolist()) + "}",
-                    ],
-                )
+                weeks, params = self._item_weeks(rows.tolist(), buckets.tolist())
+                delete(PlannedOrder, f"{planned} AND {weeks}", [*planned_params, *params])
                 return
             due: dict[int, list[date]] = defaultdict(list)
             for row, bucket in zip(rows.tolist(), buckets.tolist(), strict=True):
@@ -219,16 +237,34 @@ class _Writer:
         )
         return count
 
+    def _item_weeks(self, rows, buckets) -> tuple[str, list]:
+        """`(item_id, due_date)` among these (item row, bucket) pairs, in PostgreSQL's SQL."""
+        return "(item_id, due_date) IN (SELECT * FROM unnest(%s::bigint[], %s::date[]))", [
+            id_array(self.item_ids[row] for row in rows),
+            "{" + ",".join(self.days[bucket].isoformat() for bucket in buckets) + "}",
+        ]
+
     def _orders_due(self, wanted: set[tuple[int, int]]) -> dict[tuple[int, int], tuple[str, int]]:
         """(number, id) of the stored planned orders due in these (item row, bucket) weeks."""
         if not wanted:
             return {}
-        found = PlannedOrder.objects.filter(
-            plant_id=self.plant_id,
-            status=PlannedOrder.Status.PLANNED,
-            item_id__in_ids={self.item_ids[row] for row, _ in wanted},
-            due_date__in={self.days[bucket] for _, bucket in wanted},
-        ).values_list("item_id", "due_date", "number", "id")
+        if connection.vendor == "postgresql":
+            rows, buckets = zip(*wanted, strict=True)
+            weeks, params = self._item_weeks(rows, buckets)
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    f'SELECT item_id, due_date, number, id FROM "{PlannedOrder._meta.db_table}" '
+                    f"WHERE plant_id = %s AND status = %s AND {weeks}",
+                    [self.plant_id, PlannedOrder.Status.PLANNED, *params],
+                )
+                found = cursor.fetchall()
+        else:
+            found = PlannedOrder.objects.filter(
+                plant_id=self.plant_id,
+                status=PlannedOrder.Status.PLANNED,
+                item_id__in_ids={self.item_ids[row] for row, _ in wanted},
+                due_date__in={self.days[bucket] for _, bucket in wanted},
+            ).values_list("item_id", "due_date", "number", "id")
         index, start = self.network.index, self.start
         return {
             (index[item], (due - start).days // 7): (number, pk)
@@ -371,6 +407,7 @@ class _Writer:
                 "safety_stock": net.safety_stock[rows],
                 "on_hand": net.on_hand[rows],
                 "values": [self.values[row].tobytes() for row in rows.tolist()],
+                "digest": [self.digest(row) for row in rows.tolist()],
                 "make": net.is_make[rows],
                 "supplier_id": [self.supplier(row) for row in rows.tolist()],
                 "lead_time_buckets": net.lead_time[rows],
