@@ -51,7 +51,7 @@ def ids_in(column: str, ids: Iterable[int], *, vendor: str | None = None) -> tup
 def id_array(ids: Iterable[int]) -> str:
     """The ids as one PostgreSQL array literal, to bind as `%s::bigint[]`: the driver binds on
     the client and would quote a list id by id."""
-    return "{" + ",".join(str(int(i)) for i in ids) + "}"
+    return "{" + ",".join(map(str, map(int, ids))) + "}"
 
 
 class InIds(models.Lookup):

@@ -14,6 +14,7 @@ Orders and demand dated before the horizon sit in its first bucket (past due, st
 from __future__ import annotations
 
 import functools
+import itertools
 from collections import defaultdict
 from collections.abc import Collection
 from dataclasses import dataclass, field
@@ -233,21 +234,20 @@ class _Reader:
         demands = self._demands(known)
         for item_id, demand in self._allocations(known):
             demands[item_id].append(demand)
-        if self.only is not None:
-            parent_orders = (
-                self._parent_orders if self.parent_demand == "orders" else self._parent_totals
-            )
-            for item_id, demand in parent_orders(known):
+        if self.only is not None and self.parent_demand == "orders":
+            for item_id, demand in self._parent_orders(known):
                 demands[item_id].append(demand)
+        elif self.only is not None:
+            for item_id, found in self._parent_totals(known):
+                demands[item_id].extend(found)
         receipts = self._open_orders(known)
         items = []
-        buckets = self.horizon.bucket_count
         for item_id in item_ids:
             row = parameters[item_id]
             stock = float(on_hand.get(item_id, 0))
             if stock < 0:
                 # Stock booked below zero is owed already: a requirement now, not a negative start.
-                demands[item_id].append((0, -stock, ("stock", "negative on hand")))
+                demands[item_id].append(_demand((0, -stock, ("stock", "negative on hand"))))
                 stock = 0.0
             make = row["item__item_type"] == Item.ItemType.MAKE
             supplier = suppliers.get(item_id)
@@ -273,11 +273,7 @@ class _Reader:
                     minimum_order_quantity=float(minimum),
                     order_multiple=float(multiple),
                     bom=tuple(boms.get(item_id, ())),
-                    demands=tuple(
-                        records.Demand(b, q, s)
-                        for b, q, s in demands.get(item_id, ())
-                        if b < buckets
-                    ),
+                    demands=tuple(demands.get(item_id, ())),
                     scheduled_receipts=tuple(receipts.get(item_id, ())),
                     supplier_id=None if supplier is None else supplier["supplier_id"],
                 )
@@ -370,18 +366,15 @@ class _Reader:
             return 0
         return -(-(day - self.start).days // 7)
 
-    def _demands(self, known: set[int]) -> dict[int, list[tuple[int, float, tuple]]]:
+    def _demands(self, known: set[int]) -> dict[int, list[records.Demand]]:
         demands: dict[int, list] = defaultdict(list)
         rows = planned_demand(self.plant, item_ids=self.only, start=self.start, end=self.end)
-        bucket = self.bucket
+        bucket, buckets = self.bucket, self.horizon.bucket_count
         for demand in rows:
-            if demand.item_id in known:
+            at = bucket(demand.date)
+            if demand.item_id in known and at < buckets:
                 demands[demand.item_id].append(
-                    (
-                        bucket(demand.date),
-                        float(demand.quantity),
-                        (demand.source_kind, demand.source_ref),
-                    )
+                    _demand((at, float(demand.quantity), (demand.source_kind, demand.source_ref)))
                 )
         self.counts["demands"] = len(rows)
         return demands
@@ -399,12 +392,16 @@ class _Reader:
         by_parent = defaultdict(list)
         for line in self.lines():
             by_parent[line[0]].append(line)
+        buckets = self.horizon.bucket_count
         for parent, ordered, release, source in orders:
+            at = self.bucket(release)
+            if at >= buckets:
+                continue
             for _, component, quantity, scrap, starts, ends in by_parent[parent]:
                 if (starts and starts > release) or (ends and ends <= release):
                     continue
                 need = ordered * quantity * (1 + scrap / 100)
-                yield component, (self.bucket(release), float(need), source)
+                yield component, _demand((at, float(need), source))
 
     def _open_work_orders(self, parents_of: set[int]) -> list[tuple]:
         """Open work orders whose components are in the set; their released need stays allocated."""
@@ -477,9 +474,17 @@ class _Reader:
         components, edge_component = np.unique([line[1] for line in edges], return_inverse=True)
         totals = np.zeros((components.size, buckets.size))
         np.add.at(totals, edge_component, needs)
-        source = ("parent_plan", "stored plan of the parents")
-        for row, bucket in zip(*(axis.tolist() for axis in np.nonzero(totals)), strict=True):
-            yield int(components[row]), (bucket, float(totals[row, bucket]), source)
+        rows, weeks = np.nonzero(totals)
+        bounds = np.searchsorted(rows, np.arange(components.size + 1)).tolist()
+        weeks, values = weeks.tolist(), totals[rows, weeks].tolist()
+        source = itertools.repeat(
+            ("parent_plan", "stored plan of the parents")
+        )  # as long as needed
+        for row, component in enumerate(components.tolist()):
+            first, last = bounds[row], bounds[row + 1]
+            if first < last:
+                pairs = zip(weeks[first:last], values[first:last], source, strict=False)
+                yield component, map(_demand, pairs)
 
     def _stored_releases(self, parents: set[int]) -> dict[int, np.ndarray]:
         """Each parent's planned releases per bucket as its stored plan holds them: its record's
@@ -658,6 +663,11 @@ class _Reader:
 @functools.cache
 def _lead_time_weeks(days: int) -> int:
     return records.lead_time_buckets(days, 7)
+
+
+# A demand from its (bucket, quantity, source) tuple without the named tuple's Python-level
+# constructor: a net change makes ten thousand of them.
+_demand = functools.partial(tuple.__new__, records.Demand)
 
 
 def _lot_sizing(row: dict) -> records.LotSizing:

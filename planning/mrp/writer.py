@@ -18,7 +18,7 @@ when asked for (planning/pegging.py).
 from __future__ import annotations
 
 import hashlib
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -328,27 +328,20 @@ class _Writer:
         them: a forecast change moves a few weeks of a few items); delete the others' and return
         their new rows."""
 
-        def same(row) -> tuple:
-            # kind, date, to date, quantity, reason, PO line, work order, planned order
-            kind, day, to_day, quantity, reason, *objects = row
-            to_day = None if to_day is None else str(to_day)
-            return (kind, str(day), to_day, round(float(quantity), 6), reason, *objects)
-
-        new: dict[int, list] = defaultdict(list)
+        new: dict[int, Counter] = defaultdict(Counter)
         for row in rows:
-            new[row[1]].append(same(row[3:]))
-        stored: dict[int, list] = defaultdict(list)
-        items, params = ids_in("item_id", self.item_ids)
-        columns = ", ".join(f'"{c}"' for c in MESSAGE_COLUMNS[1:2] + MESSAGE_COLUMNS[3:])
-        with connection.cursor() as cursor:
-            cursor.execute(
-                f'SELECT {columns} FROM "{MrpMessage._meta.db_table}" '
-                f"WHERE plant_id = %s AND {items}",
-                [self.plant_id, *params],
-            )
-            for item_id, *row in cursor.fetchall():
-                stored[item_id].append(same(row))
-        changed = [i for i in self.item_ids if sorted(new.get(i, ())) != sorted(stored.get(i, ()))]
+            # kind, date, to date, quantity, reason, PO line, work order, planned order
+            new[row[1]][row[3:]] += 1
+        stored: dict[int, Counter] = defaultdict(Counter)
+        found = (
+            MrpMessage.objects.filter(plant_id=self.plant_id, item_id__in_ids=self.item_ids)
+            .order_by()
+            .values_list(*MESSAGE_COLUMNS[1:2], *MESSAGE_COLUMNS[3:])
+        )
+        for item_id, kind, day, to_day, quantity, *rest in found:
+            # Stored with six decimals, as the new rows are rounded.
+            stored[item_id][(kind, day, to_day, float(quantity), *rest)] += 1
+        changed = [i for i in self.item_ids if new.get(i, Counter()) != stored.get(i, Counter())]
         if changed:
             items, params = ids_in("item_id", changed)
             with connection.cursor() as cursor:
