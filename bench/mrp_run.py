@@ -247,7 +247,8 @@ def main() -> int:
             f"limit {MAX_PEAK_MIB} MiB)"
         )
         print(
-            f"  net change     {net:.0f} ms median of 5 ({run.items_planned} items replanned, "
+            f"  net change     {net:.0f} ms median of 5 "
+            f"({', '.join(f'{t:.0f}' for t in timings)} ms; {run.items_planned} items replanned, "
             f"{replaced} of their {run.planned_orders} planned orders replaced; "
             f"limit {MAX_NET_CHANGE_MS:.0f} ms)"
         )
