@@ -4,8 +4,9 @@ A full run loads every item planned at the plant. A net change loads only the it
 everything below them; the parents above that set keep their stored plan, so their planned
 releases come in as demand on the components, exactly what a full run would have exploded for
 them: one demand per parent order (`planned_order` sources, which pegging follows up the levels)
-or, for a net change that only needs the quantities, per component and week from the parents'
-stored records (their planned releases row; their orders where a record is not current).
+or, for a net change that only needs the quantities, as each component's outside requirements
+per week, from the parents' stored records (their planned releases row; their orders where a
+record is not current).
 
 Quantities are the items' base units; dates become weekly buckets from this week's Monday.
 Orders and demand dated before the horizon sit in its first bucket (past due, still wanted).
@@ -14,7 +15,6 @@ Orders and demand dated before the horizon sit in its first bucket (past due, st
 from __future__ import annotations
 
 import functools
-import itertools
 from collections import defaultdict
 from collections.abc import Collection
 from dataclasses import dataclass, field
@@ -234,12 +234,12 @@ class _Reader:
         demands = self._demands(known)
         for item_id, demand in self._allocations(known):
             demands[item_id].append(demand)
+        outside: dict[int, np.ndarray] = {}
         if self.only is not None and self.parent_demand == "orders":
             for item_id, demand in self._parent_orders(known):
                 demands[item_id].append(demand)
         elif self.only is not None:
-            for item_id, found in self._parent_totals(known):
-                demands[item_id].extend(found)
+            outside = self._parent_totals(known)
         receipts = self._open_orders(known)
         items = []
         for item_id in item_ids:
@@ -276,6 +276,7 @@ class _Reader:
                     demands=tuple(demands.get(item_id, ())),
                     scheduled_receipts=tuple(receipts.get(item_id, ())),
                     supplier_id=None if supplier is None else supplier["supplier_id"],
+                    outside_requirements=outside.get(item_id),
                 )
             )
         return LoadedPlant(
@@ -450,17 +451,17 @@ class _Reader:
         orders = [(i, q, r, ("planned_order", n)) for i, q, r, n in stored]
         yield from self._component_needs(orders, known)
 
-    def _parent_totals(self, known: set[int]):
-        """The same needs as `_parent_orders`, per component and week: each parent's planned
-        releases times the BOM lines in effect that week, as a full run explodes them
-        (`explosion.dependent_requirements`)."""
+    def _parent_totals(self, known: set[int]) -> dict[int, np.ndarray]:
+        """The same needs as `_parent_orders` as one row per component (its outside requirements):
+        each parent's planned releases times the BOM lines in effect each week, as a full run
+        explodes them (`explosion.dependent_requirements`)."""
         parents = self._outside_parents(known)
         if not parents:
-            return
+            return {}
         releases = self._stored_releases(parents)
         edges = [line for line in self.lines() if line[0] in releases]
         if not edges:
-            return
+            return {}
         buckets = np.arange(self.horizon.bucket_count)
         factor = np.array(
             [float(q) * (1.0 + float(scrap) / 100.0) for _, _, q, scrap, _, _ in edges]
@@ -474,17 +475,7 @@ class _Reader:
         components, edge_component = np.unique([line[1] for line in edges], return_inverse=True)
         totals = np.zeros((components.size, buckets.size))
         np.add.at(totals, edge_component, needs)
-        rows, weeks = np.nonzero(totals)
-        bounds = np.searchsorted(rows, np.arange(components.size + 1)).tolist()
-        weeks, values = weeks.tolist(), totals[rows, weeks].tolist()
-        source = itertools.repeat(
-            ("parent_plan", "stored plan of the parents")
-        )  # as long as needed
-        for row, component in enumerate(components.tolist()):
-            first, last = bounds[row], bounds[row + 1]
-            if first < last:
-                pairs = zip(weeks[first:last], values[first:last], source, strict=False)
-                yield component, map(_demand, pairs)
+        return dict(zip(components.tolist(), totals, strict=True))
 
     def _stored_releases(self, parents: set[int]) -> dict[int, np.ndarray]:
         """Each parent's planned releases per bucket as its stored plan holds them: its record's
@@ -666,7 +657,7 @@ def _lead_time_weeks(days: int) -> int:
 
 
 # A demand from its (bucket, quantity, source) tuple without the named tuple's Python-level
-# constructor: a net change makes ten thousand of them.
+# constructor: a full run makes one per forecast bucket, over a hundred thousand.
 _demand = functools.partial(tuple.__new__, records.Demand)
 
 

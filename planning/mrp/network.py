@@ -151,10 +151,21 @@ def compile_network(inputs: PlanningInput) -> Network:
     inside = demand_bucket < buckets
     demand_item, demand_ordinal = demand_item[inside], demand_ordinal[inside]
     demand_bucket, demand_quantity = demand_bucket[inside], demand_quantity[inside]
-    independent = np.bincount(
-        demand_item * buckets + demand_bucket, weights=demand_quantity, minlength=n * buckets
-    ).reshape(n, buckets)
+    independent = (
+        np.bincount(
+            demand_item * buckets + demand_bucket, weights=demand_quantity, minlength=n * buckets
+        )
+        .astype(np.float64, copy=False)  # integers when there is no demand at all
+        .reshape(n, buckets)
+    )
     demand_start, demand_count = _group_bounds(demand_item, n)
+    for row in [row for row, item in enumerate(items) if item.outside_requirements is not None]:
+        outside = np.asarray(items[row].outside_requirements, dtype=np.float64)
+        if outside.shape != (buckets,) or (buckets and outside.min() < 0):
+            raise ValueError(
+                f"outside requirements of {item_ids[row]!r} must be {buckets} values, none negative"
+            )
+        independent[row] += outside
 
     receipts = [item.scheduled_receipts for item in items]
     receipt_item, receipt_ordinal = _owners([len(of_item) for of_item in receipts])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import bisect
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from fractions import Fraction
@@ -132,8 +133,8 @@ class BomLine:
 class Demand(NamedTuple):
     """Independent demand in a bucket, named by what it came from for pegging.
 
-    A named tuple, not a dataclass: a net change builds ten thousand of them (the parents' plan
-    summed per component and week), and a frozen dataclass costs several times more to make.
+    A named tuple, not a dataclass: a full run builds one per forecast bucket (over a hundred
+    thousand at 10,000 items), and a frozen dataclass costs several times more to make.
     """
 
     bucket: int
@@ -190,6 +191,9 @@ class Item:
     demands: tuple[Demand, ...] = ()
     scheduled_receipts: tuple[ScheduledReceipt, ...] = ()
     supplier_id: str | int | None = None
+    # Gross requirements per bucket from parents outside this run (a net change's parents above
+    # its items, which keep their stored plan): added to the demand as they are, not pegged.
+    outside_requirements: Sequence[float] | np.ndarray | None = None
 
 
 @dataclass(frozen=True, slots=True)

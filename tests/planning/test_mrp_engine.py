@@ -350,6 +350,29 @@ def test_unknown_component_and_cycles_are_refused():
         low_level_codes(PlanningInput(Horizon(2), cycle))
 
 
+def test_outside_requirements_are_planned_as_the_parent_release_they_stand_for():
+    # Given: a bike (1 week) of 2 wheels; 10 bikes due week 3 release in week 2
+    bike = Item("B", 0, "make", 1, bom=(BomLine("W", 2),), demands=(order("B", 3, 10),))
+    wheel = Item("W", 1, "buy", 1, on_hand=5)
+    with_parent = plan(PlanningInput(Horizon(6), (bike, wheel))).record("W")
+
+    # When: the wheel is planned alone, the bike's release given as its outside requirements
+    alone = replace(wheel, outside_requirements=[0, 0, 20, 0, 0, 0])
+    record = plan(PlanningInput(Horizon(6), (alone,))).record("W")
+
+    # Then: the same record, 15 wheels released in week 1
+    assert record.gross_requirements.tolist() == with_parent.gross_requirements.tolist()
+    assert record.planned_releases.tolist() == with_parent.planned_releases.tolist()
+    assert record.planned_releases.tolist() == [0, 15, 0, 0, 0, 0]
+
+
+@pytest.mark.parametrize("outside", [[1.0, 2.0], [0, 0, -1, 0, 0, 0]])
+def test_outside_requirements_cover_the_horizon_and_are_not_negative(outside):
+    wheel = Item("W", 1, "buy", 1, outside_requirements=outside)
+    with pytest.raises(ValueError, match="outside requirements of 'W'"):
+        plan(PlanningInput(Horizon(6), (wheel,)))
+
+
 def test_net_change_replans_below_the_changed_item_only():
     # Given: two end items sharing a component
     items = (

@@ -225,7 +225,10 @@ def _parent_demand(plant, mode) -> dict:
     summed = defaultdict(float)
     for demand in wheel.demands:
         summed[demand.bucket] += demand.quantity
-    return {bucket: round(quantity, 9) for bucket, quantity in summed.items()}
+    outside = () if wheel.outside_requirements is None else wheel.outside_requirements
+    for bucket, quantity in enumerate(outside):
+        summed[bucket] += quantity
+    return {bucket: round(quantity, 9) for bucket, quantity in summed.items() if quantity}
 
 
 def _bike_orders(plant) -> None:
