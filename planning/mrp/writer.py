@@ -123,25 +123,14 @@ class _Writer:
         width = 8 * buckets
         with connection.cursor() as cursor:
             cursor.execute(
-                "SELECT item_id, first_bucket, bucket_count, today_bucket, safety_stock, on_hand, "
-                'make, supplier_id, lead_time_buckets, digest, substr("values", %s, %s) '
+                'SELECT item_id, digest, substr("values", %s, %s), first_bucket, bucket_count, '
+                "today_bucket, safety_stock, on_hand, make, supplier_id, lead_time_buckets "
                 f'FROM "{MrpRecord._meta.db_table}" WHERE plant_id = %s AND {items}',
                 [PLANNED_RECEIPTS * width + 1, width, self.plant_id, *params],
             )
             stored = cursor.fetchall()
-        for (
-            item_id,
-            first,
-            length,
-            today,
-            safety,
-            on_hand,
-            make,
-            supplier,
-            lead,
-            digest,
-            receipts,
-        ) in stored:
+        for item_id, digest, receipts, *terms in stored:
+            first, length, today, safety, on_hand, make, supplier, lead = terms
             row = net.index.get(item_id)
             same_horizon = str(first) == self.start.isoformat() and length == buckets
             if row is None or not same_horizon or today != net.today:
