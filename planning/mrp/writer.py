@@ -18,7 +18,7 @@ when asked for (planning/pegging.py).
 from __future__ import annotations
 
 import hashlib
-from collections import Counter, defaultdict
+from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -317,11 +317,13 @@ class _Writer:
         them: a forecast change moves a few weeks of a few items); delete the others' and return
         their new rows."""
 
-        new: dict[int, Counter] = defaultdict(Counter)
+        # Per item, how many times each piece of advice is given: (kind, date, to date, quantity,
+        # reason, PO line, work order, planned order) -> count.
+        new: dict[int, dict[tuple, int]] = defaultdict(dict)
         for row in rows:
-            # kind, date, to date, quantity, reason, PO line, work order, planned order
-            new[row[1]][row[3:]] += 1
-        stored: dict[int, Counter] = defaultdict(Counter)
+            advice, key = new[row[1]], row[3:]
+            advice[key] = advice.get(key, 0) + 1
+        stored: dict[int, dict[tuple, int]] = defaultdict(dict)
         found = (
             MrpMessage.objects.filter(plant_id=self.plant_id, item_id__in_ids=self.item_ids)
             .order_by()
@@ -329,8 +331,9 @@ class _Writer:
         )
         for item_id, kind, day, to_day, quantity, *rest in found:
             # Stored with six decimals, as the new rows are rounded.
-            stored[item_id][(kind, day, to_day, float(quantity), *rest)] += 1
-        changed = [i for i in self.item_ids if new.get(i, Counter()) != stored.get(i, Counter())]
+            advice, key = stored[item_id], (kind, day, to_day, float(quantity), *rest)
+            advice[key] = advice.get(key, 0) + 1
+        changed = [i for i in self.item_ids if new.get(i, {}) != stored.get(i, {})]
         if changed:
             items, params = ids_in("item_id", changed)
             with connection.cursor() as cursor:
