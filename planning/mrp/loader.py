@@ -234,7 +234,7 @@ class _Reader:
         demands = self._demands(known)
         for item_id, demand in self._allocations(known):
             demands[item_id].append(demand)
-        outside: dict[int, np.ndarray] = {}
+        outside: dict[int, tuple[float, ...]] = {}
         if self.only is not None and self.parent_demand == "orders":
             for item_id, demand in self._parent_orders(known):
                 demands[item_id].append(demand)
@@ -451,7 +451,7 @@ class _Reader:
         orders = [(i, q, r, ("planned_order", n)) for i, q, r, n in stored]
         yield from self._component_needs(orders, known)
 
-    def _parent_totals(self, known: set[int]) -> dict[int, np.ndarray]:
+    def _parent_totals(self, known: set[int]) -> dict[int, tuple[float, ...]]:
         """The same needs as `_parent_orders` as one row per component (its outside requirements):
         each parent's planned releases times the BOM lines in effect each week, as a full run
         explodes them (`explosion.dependent_requirements`)."""
@@ -475,7 +475,8 @@ class _Reader:
         components, edge_component = np.unique([line[1] for line in edges], return_inverse=True)
         totals = np.zeros((components.size, buckets.size))
         np.add.at(totals, edge_component, needs)
-        return dict(zip(components.tolist(), totals, strict=True))
+        # As plain tuples: the engine's input stays hashable and comparable data.
+        return dict(zip(components.tolist(), map(tuple, totals.tolist()), strict=True))
 
     def _stored_releases(self, parents: set[int]) -> dict[int, np.ndarray]:
         """Each parent's planned releases per bucket as its stored plan holds them: its record's

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import bisect
 import math
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from fractions import Fraction
@@ -193,7 +192,7 @@ class Item:
     supplier_id: str | int | None = None
     # Gross requirements per bucket from parents outside this run (a net change's parents above
     # its items, which keep their stored plan): added to the demand as they are, not pegged.
-    outside_requirements: Sequence[float] | np.ndarray | None = None
+    outside_requirements: tuple[float, ...] | None = None
 
 
 @dataclass(frozen=True, slots=True)

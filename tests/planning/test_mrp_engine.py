@@ -357,7 +357,7 @@ def test_outside_requirements_are_planned_as_the_parent_release_they_stand_for()
     with_parent = plan(PlanningInput(Horizon(6), (bike, wheel))).record("W")
 
     # When: the wheel is planned alone, the bike's release given as its outside requirements
-    alone = replace(wheel, outside_requirements=[0, 0, 20, 0, 0, 0])
+    alone = replace(wheel, outside_requirements=(0, 0, 20, 0, 0, 0))
     record = plan(PlanningInput(Horizon(6), (alone,))).record("W")
 
     # Then: the same record, 15 wheels released in week 1
@@ -366,7 +366,7 @@ def test_outside_requirements_are_planned_as_the_parent_release_they_stand_for()
     assert record.planned_releases.tolist() == [0, 15, 0, 0, 0, 0]
 
 
-@pytest.mark.parametrize("outside", [[1.0, 2.0], [0, 0, -1, 0, 0, 0]])
+@pytest.mark.parametrize("outside", [(1.0, 2.0), (0, 0, -1, 0, 0, 0)])
 def test_outside_requirements_cover_the_horizon_and_are_not_negative(outside):
     wheel = Item("W", 1, "buy", 1, outside_requirements=outside)
     with pytest.raises(ValueError, match="outside requirements of 'W'"):

@@ -225,8 +225,7 @@ def _parent_demand(plant, mode) -> dict:
     summed = defaultdict(float)
     for demand in wheel.demands:
         summed[demand.bucket] += demand.quantity
-    outside = () if wheel.outside_requirements is None else wheel.outside_requirements
-    for bucket, quantity in enumerate(outside):
+    for bucket, quantity in enumerate(wheel.outside_requirements or ()):
         summed[bucket] += quantity
     return {bucket: round(quantity, 9) for bucket, quantity in summed.items() if quantity}
 
