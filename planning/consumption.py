@@ -300,23 +300,16 @@ def _forecast_rows(plant_id, item_ids, low: date, high: date) -> list[BucketRow]
         plant_id=plant_id, status=ForecastVersion.Status.ACTIVE
     ).values_list("pk", "plan", "version", "bucket")
     line = ForecastLine._meta.db_table
+    # The parameters around (version, low, high): the items before them or after them.
     if item_ids is not None and connection.vendor == "postgresql":
-        items = id_array(item_ids)
-        sql = FORECAST_ITEMS_SQL.format(line=line)
-
-        def parameters(version_id) -> list:
-            return [items, version_id, low, high]
+        sql, before, after = FORECAST_ITEMS_SQL.format(line=line), [id_array(item_ids)], []
     else:
-        item_filter, item_params = _item_filter("item_id", item_ids)
-        sql = FORECAST_SQL.format(line=line, item_filter=item_filter)
-
-        def parameters(version_id) -> list:
-            return [version_id, low, high, *item_params]
-
+        item_filter, after = _item_filter("item_id", item_ids)
+        sql, before = FORECAST_SQL.format(line=line, item_filter=item_filter), []
     result: list[BucketRow] = []
     append = result.append
     for version_id, plan, number, bucket in versions:
-        params = parameters(version_id)
+        params = [*before, version_id, low, high, *after]
         with connection.cursor() as cursor:
             cursor.execute(sql, params)
             rows = cursor.fetchall()

@@ -43,7 +43,7 @@ from masterdata.units import UnitConverter
 from planning.consumption import planned_demand
 from planning.models import MrpRecord, PlannedOrder, PlantPlanningSettings
 from planning.mrp import records
-from planning.mrp.result import MATRICES
+from planning.mrp.result import stored_row
 from procurement.models import ConfirmedScheduleLine, PurchaseOrder, PurchaseOrderLine
 
 DEFAULT_HORIZON_WEEKS = 52
@@ -484,12 +484,11 @@ class _Reader:
         it was planned: a firmed order is a scheduled receipt, no longer a release), else its
         planned orders summed by release week."""
         count = self.horizon.bucket_count
-        width = 8 * count
-        offset = MATRICES.index("planned_releases") * width
+        first, width = stored_row("planned_releases", count)
         stored = MrpRecord.objects.filter(
             plant=self.plant, item_id__in_ids=parents, first_bucket=self.start, bucket_count=count
         ).values_list(
-            "item_id", "planned_at", Substr("values", offset + 1, width, output_field=BinaryField())
+            "item_id", "planned_at", Substr("values", first, width, output_field=BinaryField())
         )
         firmed: dict[int, list] = defaultdict(list)
         # Firmed or released (not planned), matching the partial index's condition.

@@ -44,6 +44,13 @@ MATRICES = (
 )
 
 
+def stored_row(name: str, bucket_count: int) -> tuple[int, int]:
+    """Where one matrix's row sits in a stored record's values (float64, the rows in MATRICES
+    order): its 1-based first byte and its length, as SQL's substr takes them."""
+    width = 8 * bucket_count
+    return MATRICES.index(name) * width + 1, width
+
+
 class PlanResult:
     """Records as item × bucket matrices, planned orders, exceptions and pegs of one run."""
 

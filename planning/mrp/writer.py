@@ -29,7 +29,7 @@ from django.utils import timezone
 from integrations.bulk import copy_columns, copy_rows, id_array, ids_in
 from planning.models import MrpMessage, MrpRecord, MrpRun, PlannedOrder
 from planning.mrp.loader import LoadedPlant
-from planning.mrp.result import MATRICES, PlanResult
+from planning.mrp.result import MATRICES, PlanResult, stored_row
 from planning.mrp.tables import (
     CANCEL,
     EXCEPTION_KINDS,
@@ -120,13 +120,13 @@ class _Writer:
         records, whole = np.ones(count, bool), np.ones(count, bool)
         weeks = np.ones((count, buckets), bool)
         items, params = ids_in("item_id", self.item_ids)
-        width = 8 * buckets
+        first, width = stored_row("planned_receipts", buckets)
         with connection.cursor() as cursor:
             cursor.execute(
                 'SELECT item_id, digest, substr("values", %s, %s), first_bucket, bucket_count, '
                 "today_bucket, safety_stock, on_hand, make, supplier_id, lead_time_buckets "
                 f'FROM "{MrpRecord._meta.db_table}" WHERE plant_id = %s AND {items}',
-                [PLANNED_RECEIPTS * width + 1, width, self.plant_id, *params],
+                [first, width, self.plant_id, *params],
             )
             stored = cursor.fetchall()
         for item_id, digest, receipts, *terms in stored:
